@@ -1,0 +1,217 @@
+"""The Spark resource: one SparkSession with Delta Lake per process.
+
+``build_spark_session`` is a plain function (tests, benchmarks and users call it without
+Dagster); ``SparkResource`` is the thin Dagster resource around it. On the local default
+the whole Dagster run executes in one process (see ``definitions.py``: in-process executor),
+so a run starts exactly one JVM.
+
+Delta's jars: the first start resolves ``io.delta:delta-spark_<spark>_<scala>:<version>``
+(the pip-installed delta-spark version) from Maven Central and copies the resolved jars to
+a local cache; later starts load them from there with ``spark.jars``, offline and without
+Ivy resolution. Air-gapped machines point ``LAKEHOUSE_SPARK_JARS`` at local jar files.
+"""
+
+from __future__ import annotations
+
+import glob
+import logging
+import os
+import shutil
+from importlib import metadata
+from typing import Any
+
+from dagster import ConfigurableResource, InitResourceContext
+from pydantic import Field, PrivateAttr
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MASTER = "local[*]"
+DEFAULT_SHUFFLE_PARTITIONS = 8
+
+
+class SparkStartupError(RuntimeError):
+    """Spark (with Delta Lake) could not start; the message says what was tried."""
+
+
+def delta_maven_coordinate() -> str:
+    """The Maven artifact matching the installed pyspark and delta-spark (as delta's pip helper)."""
+    import pyspark
+
+    spark_mm = ".".join(pyspark.__version__.split(".")[:2])
+    return f"io.delta:delta-spark_{spark_mm}_2.13:{metadata.version('delta-spark')}"
+
+
+def jar_cache_dir() -> str:
+    base = os.environ.get("LAKEHOUSE_JAR_CACHE") or os.path.join(
+        os.path.expanduser("~"), ".cache", "lakehouse_assets", "jars"
+    )
+    return os.path.join(base, delta_maven_coordinate().replace(":", "_"))
+
+
+def _cached_jars(cache: str) -> list[str]:
+    if not os.path.exists(os.path.join(cache, "COMPLETE")):
+        return []
+    return sorted(glob.glob(os.path.join(cache, "*.jar")))
+
+
+def _remember_resolved_jars(spark: Any, cache: str) -> None:
+    """Copy the jars Ivy resolved into the cache so that the next start is offline."""
+    resolved = [
+        j.removeprefix("file://").removeprefix("file:")
+        for j in spark.sparkContext.getConf().get("spark.jars", "").split(",")
+        if j
+    ]
+    if not resolved:
+        return
+    os.makedirs(cache, exist_ok=True)
+    for jar in resolved:
+        shutil.copy2(jar, cache)
+    with open(os.path.join(cache, "COMPLETE"), "w") as f:
+        f.write("\n".join(resolved))
+
+
+def build_spark_session(
+    *,
+    master: str = DEFAULT_MASTER,
+    remote: str | None = None,
+    catalog_dir: str | None = None,
+    shuffle_partitions: int = DEFAULT_SHUFFLE_PARTITIONS,
+    ui_enabled: bool = False,
+    jars: str | None = None,
+    extra_conf: dict[str, str] | None = None,
+    app_name: str = "lakehouse_assets",
+) -> Any:
+    """Return the process's SparkSession with Delta Lake, creating it on first call."""
+    from pyspark.sql import SparkSession
+
+    if remote:
+        # Spark Connect: the server owns the JVM, the Delta jars and the catalog.
+        return SparkSession.builder.remote(remote).appName(app_name).getOrCreate()
+
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        return active
+
+    conf: dict[str, str] = {
+        "spark.master": master,
+        "spark.app.name": app_name,
+        "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
+        "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
+        # Small data on a small machine: few shuffle partitions, AQE coalesces the rest.
+        "spark.sql.shuffle.partitions": str(shuffle_partitions),
+        "spark.sql.adaptive.enabled": "true",
+        "spark.sql.adaptive.coalescePartitions.enabled": "true",
+        "spark.default.parallelism": str(shuffle_partitions),
+        "spark.ui.enabled": str(ui_enabled).lower(),
+        "spark.ui.showConsoleProgress": "false",
+        "spark.sql.session.timeZone": "UTC",
+        "spark.driver.memory": os.environ.get("LAKEHOUSE_SPARK_DRIVER_MEMORY", "2g"),
+        # Delta: keep the commit log small and the stats useful for partition pruning.
+        "spark.databricks.delta.schema.autoMerge.enabled": "false",
+        # Delta rebuilds table state from its log with this many tasks (default 50: far
+        # too many for a laptop-sized table; it dominated every read here).
+        "spark.databricks.delta.snapshotPartitions": str(max(1, shuffle_partitions // 4)),
+        "spark.databricks.delta.merge.repartitionBeforeWrite.enabled": "true",
+        "spark.databricks.delta.optimizeWrite.enabled": "true",
+        "spark.sql.sources.partitionOverwriteMode": "dynamic",
+    }
+    if catalog_dir:
+        # A persistent local metastore, so `SELECT * FROM gold.x` works in a new session.
+        conf["spark.sql.catalogImplementation"] = "hive"
+        conf["spark.sql.warehouse.dir"] = os.path.join(catalog_dir, "warehouse")
+        conf["spark.hadoop.javax.jdo.option.ConnectionURL"] = (
+            f"jdbc:derby:;databaseName={os.path.join(catalog_dir, 'metastore_db')};create=true"
+        )
+        conf["spark.driver.extraJavaOptions"] = f"-Dderby.system.home={catalog_dir}"
+        os.makedirs(catalog_dir, exist_ok=True)
+
+    jars = jars if jars is not None else os.environ.get("LAKEHOUSE_SPARK_JARS")
+    cache = jar_cache_dir()
+    tried: list[str] = []
+    if jars:
+        missing = [j for j in jars.split(",") if "://" not in j and not os.path.exists(j)]
+        if missing:
+            raise SparkStartupError(
+                f"LAKEHOUSE_SPARK_JARS names jar files that do not exist: {missing}. "
+                f"Point it at the jars of {delta_maven_coordinate()} and its dependency "
+                "io.delta:delta-storage."
+            )
+        conf["spark.jars"] = jars
+        tried.append(f"local jars from LAKEHOUSE_SPARK_JARS ({jars})")
+    elif cached := _cached_jars(cache):
+        conf["spark.jars"] = ",".join(cached)
+        tried.append(f"cached Delta jars in {cache}")
+    else:
+        conf["spark.jars.packages"] = delta_maven_coordinate()
+        conf["spark.jars.ivy"] = os.path.join(os.path.dirname(cache), "ivy")
+        tried.append(f"resolving {delta_maven_coordinate()} from Maven Central")
+    conf.update(extra_conf or {})
+
+    builder = SparkSession.builder
+    for key, value in conf.items():
+        builder = builder.config(key, value)
+    try:
+        spark = builder.getOrCreate()
+    except Exception as exc:  # the JVM did not start: turn a gateway trace into advice
+        raise SparkStartupError(
+            "Spark with Delta Lake could not start. Tried: "
+            + "; ".join(tried)
+            + f". Cause: {type(exc).__name__}: {str(exc).strip().splitlines()[0][:300]}. "
+            "Fix: check that Java 17+ is on PATH (JAVA_HOME), that Maven Central is reachable "
+            "for the first start, or download the jars once "
+            "(`bash scripts/fetch_delta_jars.sh`) and set LAKEHOUSE_SPARK_JARS to them."
+        ) from exc
+    if "spark.jars.packages" in conf:
+        _remember_resolved_jars(spark, cache)
+    spark.sparkContext.setLogLevel(os.environ.get("LAKEHOUSE_SPARK_LOG_LEVEL", "WARN"))
+    return spark
+
+
+class SparkResource(ConfigurableResource):
+    """A SparkSession with Delta Lake. Local by default; scale out by configuration only."""
+
+    master: str = Field(
+        default_factory=lambda: os.environ.get("LAKEHOUSE_SPARK_MASTER", DEFAULT_MASTER),
+        description="Spark master URL: local[*], spark://host:7077, yarn, k8s://https://...",
+    )
+    remote: str | None = Field(
+        default_factory=lambda: os.environ.get("LAKEHOUSE_SPARK_REMOTE") or None,
+        description="Spark Connect URL (sc://host:15002); overrides master when set.",
+    )
+    catalog_dir: str | None = Field(
+        default=None,
+        description="Directory of the local Hive metastore; set from the lakehouse root.",
+    )
+    shuffle_partitions: int = Field(
+        default_factory=lambda: int(
+            os.environ.get("LAKEHOUSE_SHUFFLE_PARTITIONS", DEFAULT_SHUFFLE_PARTITIONS)
+        ),
+        description="spark.sql.shuffle.partitions; adaptive execution coalesces below it.",
+    )
+    ui_enabled: bool = Field(default=False, description="Start the Spark UI on port 4040.")
+    jars: str | None = Field(
+        default=None,
+        description="Comma-separated local Delta jars (air-gapped); env LAKEHOUSE_SPARK_JARS.",
+    )
+    spark_conf: dict[str, str] = Field(
+        default_factory=dict, description="Any further Spark settings, passed as they are."
+    )
+
+    _session: Any = PrivateAttr(default=None)
+
+    def setup_for_execution(self, context: InitResourceContext) -> None:
+        self._session = None  # lazy: runs that touch no table start no JVM
+
+    @property
+    def spark_session(self) -> Any:
+        if self._session is None:
+            self._session = build_spark_session(
+                master=self.master,
+                remote=self.remote,
+                catalog_dir=self.catalog_dir,
+                shuffle_partitions=self.shuffle_partitions,
+                ui_enabled=self.ui_enabled,
+                jars=self.jars,
+                extra_conf=self.spark_conf,
+            )
+        return self._session
