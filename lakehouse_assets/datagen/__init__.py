@@ -1,0 +1,6 @@
+"""Synthetic e-commerce landing-zone generator (docs/contracts.md layout) and the committed data_seeds builder."""
+
+from .generator import generate_landing_zone
+from .schema import DATASETS, OPTIONAL_COLUMNS, REQUIRED_COLUMNS, columns
+
+__all__ = ["generate_landing_zone", "DATASETS", "REQUIRED_COLUMNS", "OPTIONAL_COLUMNS", "columns"]
