@@ -1,0 +1,280 @@
+"""Silver: the bronze rows of one entity -> (current version per key, quarantined rows).
+
+Seed 003 module 2's cleaning, with its bugs fixed, applied by ONE generic function
+(`build_silver`) driven by a small `EntitySpec` per entity (key, required columns, money
+columns, extra rules, silver select list). Contracts: docs/contracts.md (bronze and silver).
+
+Every bronze row ends in exactly one of three places (conservation):
+
+* quarantine  - at least one validation reason applies (all of them are listed);
+* silver      - valid, and the current version of its key (latest `_landing_date`, then the
+  last row in file order: `_source_file`, then `_line_number`);
+* superseded  - valid, but its key has a newer valid version (`superseded_rows`).
+
+so ``bronze rows == silver rows + quarantine rows + superseded rows``.
+
+Validation reasons:
+
+* ``missing:<col>`` - a required column is null or blank (empty identifiers count as missing);
+* ``unparseable:<col>`` - a required column's raw text is in `_rescued_data` (did not parse);
+* ``negative:<col>`` - a money value below 0;
+* ``out_of_range:<col>`` - a money value (or line_total) that does not fit silver's
+  decimal(10,2) (Spark 4 runs ANSI mode, where a plain cast would fail the whole job);
+* ``invalid_email`` (customers: email without '@'), ``non_positive_quantity`` (order items);
+* ``duplicate_key_in_landing_date`` - the key occurs again later in file order on the same
+  landing date; only the last occurrence of the day is a candidate version (contract).
+
+All expressions are Spark SQL over the bronze row; every cast of a possibly-bad value is a
+`try_cast` and every division a `try_divide`, so bad values never raise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import functions as F
+from pyspark.sql.types import StringType
+
+MONEY_TYPE = "decimal(10,2)"
+
+DUPLICATE_KEY_IN_LANDING_DATE = "duplicate_key_in_landing_date"
+
+
+def money(sql: str) -> str:
+    """SQL for `sql` as silver's money type; null (not an ANSI error) when it does not fit."""
+    return f"try_cast({sql} AS {MONEY_TYPE})"
+
+
+@dataclass(frozen=True)
+class EntitySpec:
+    """Everything that differs between the silver tables of two entities."""
+
+    entity: str
+    key: str
+    # Bronze columns that must be present and parseable (contract's "required columns").
+    required: tuple[str, ...]
+    # Bronze money columns: must be >= 0 and fit decimal(10,2) when present.
+    money: tuple[str, ...]
+    # (reason, SQL condition over the bronze row that is TRUE when the row violates the rule).
+    rules: tuple[tuple[str, str], ...]
+    # SQL select list over the bronze row giving the silver columns in contract order
+    # (`_landing_date` is appended by `build_silver`).
+    silver_columns: tuple[str, ...]
+
+
+# --- customers: seed 003 2.1 -----------------------------------------------------------------
+# Seed 003 filters invalid emails away silently; here they go to quarantine as `invalid_email`.
+CUSTOMERS = EntitySpec(
+    entity="customers",
+    key="customer_id",
+    required=("customer_id", "email", "first_name", "last_name", "country", "created_at"),
+    money=(),
+    rules=(("invalid_email", "trim(email) <> '' AND NOT contains(email, '@')"),),
+    silver_columns=(
+        "customer_id",
+        "lower(trim(email)) AS email",
+        "initcap(trim(first_name)) AS first_name",
+        "initcap(trim(last_name)) AS last_name",
+        "upper(trim(country)) AS country",
+        "to_date(created_at) AS customer_created_at",
+        "phone",
+        "city",
+        "age",
+        "contains(email, '@') AS is_valid_email",
+    ),
+)
+
+# --- products: seed 003 2.2 ------------------------------------------------------------------
+_COST_PRICE = money("cost_price")
+_LIST_PRICE = money("list_price")
+PRODUCTS = EntitySpec(
+    entity="products",
+    key="product_id",
+    required=("product_id", "product_name", "category", "cost_price", "list_price"),
+    money=("cost_price", "list_price"),
+    rules=(),
+    silver_columns=(
+        "product_id",
+        "trim(product_name) AS product_name",
+        "initcap(trim(category)) AS category",
+        "department",
+        "supplier_id",
+        "stock_level",
+        "reorder_point",
+        f"{_COST_PRICE} AS cost_price",
+        f"{_LIST_PRICE} AS list_price",
+        # Margins from the silver (rounded) prices, so profit_margin == list_price - cost_price
+        # holds exactly in silver.
+        f"{money(f'{_LIST_PRICE} - {_COST_PRICE}')} AS profit_margin",
+        # Seed 003 divides unguarded (an ANSI error when list_price is 0): null instead; also
+        # null when the percentage does not fit decimal(5,2) (cost far above list price).
+        f"try_cast(try_divide({_LIST_PRICE} - {_COST_PRICE}, {_LIST_PRICE}) * 100 AS decimal(5,2))"
+        " AS profit_margin_pct",
+    ),
+)
+
+# --- orders: seed 003 2.2 --------------------------------------------------------------------
+_ORDER_STATUS = "lower(trim(status))"
+ORDERS = EntitySpec(
+    entity="orders",
+    key="order_id",
+    required=("order_id", "customer_id", "order_date", "status", "shipping_cost"),
+    money=("shipping_cost", "tax_amount", "discount_amount"),
+    rules=(),
+    silver_columns=(
+        "order_id",
+        "customer_id",
+        "to_date(order_date) AS order_date",
+        f"{_ORDER_STATUS} AS order_status",
+        f"{money('shipping_cost')} AS shipping_cost",
+        "year(order_date) AS order_year",
+        "month(order_date) AS order_month",
+        "quarter(order_date) AS order_quarter",
+        "date_format(order_date, 'EEEE') AS order_day_of_week",
+        # Seed 003 compares the RAW status (' Completed ' -> false): a bug; use the normalised one.
+        f"{_ORDER_STATUS} = 'completed' AS is_completed",
+        "payment_method",
+        "payment_status",
+        "currency",
+        f"{money('tax_amount')} AS tax_amount",
+        f"{money('discount_amount')} AS discount_amount",
+    ),
+)
+
+# --- order items: seed 003 2.2 ---------------------------------------------------------------
+# line_total from the silver unit_price, so line_total == quantity * unit_price holds in silver.
+_UNIT_PRICE = money("unit_price")
+_LINE_TOTAL = money(f"quantity * {_UNIT_PRICE}")
+ORDER_ITEMS = EntitySpec(
+    entity="order_items",
+    key="order_item_id",
+    required=("order_item_id", "order_id", "product_id", "quantity", "unit_price"),
+    money=("unit_price",),
+    rules=(
+        # Seed 003 filters these away silently; here they are quarantined.
+        ("non_positive_quantity", "quantity <= 0"),
+        (
+            "out_of_range:line_total",
+            f"quantity IS NOT NULL AND {_UNIT_PRICE} IS NOT NULL AND {_LINE_TOTAL} IS NULL",
+        ),
+    ),
+    silver_columns=(
+        "order_item_id",
+        "order_id",
+        "product_id",
+        "quantity",
+        f"{_UNIT_PRICE} AS unit_price",
+        f"{_LINE_TOTAL} AS line_total",
+    ),
+)
+
+ENTITY_SPECS: dict[str, EntitySpec] = {
+    spec.entity: spec for spec in (CUSTOMERS, PRODUCTS, ORDERS, ORDER_ITEMS)
+}
+ENTITY_KEYS: dict[str, str] = {entity: spec.key for entity, spec in ENTITY_SPECS.items()}
+
+
+def _validation_checks(bronze: DataFrame, spec: EntitySpec) -> list[tuple[str, str]]:
+    """(reason, SQL condition TRUE when it applies) for every row-level rule, in report order."""
+    text_columns = {f.name for f in bronze.schema.fields if isinstance(f.dataType, StringType)}
+
+    def rescued(col: str) -> str:
+        return f"array_contains(_rescued_columns, '{col}')"
+
+    checks: list[tuple[str, str]] = []
+    for col in spec.required:
+        blank = f" OR trim({col}) = ''" if col in text_columns else ""
+        checks.append((f"unparseable:{col}", rescued(col)))
+        checks.append((f"missing:{col}", f"({col} IS NULL{blank}) AND NOT {rescued(col)}"))
+    checks.extend(spec.rules)
+    for col in spec.money:
+        checks.append((f"negative:{col}", f"{col} < 0"))
+        checks.append((f"out_of_range:{col}", f"{col} IS NOT NULL AND {money(col)} IS NULL"))
+    return checks
+
+
+def _key_is_missing(spec: EntitySpec) -> Column:
+    return F.col(spec.key).isNull() | (F.trim(F.col(spec.key)) == "")
+
+
+def classify_bronze(bronze: DataFrame, spec: EntitySpec) -> DataFrame:
+    """The bronze rows plus `_reasons` (array<string>, empty when valid) and `_is_current`."""
+    # Column names (lower-cased) whose raw text bronze rescued because it did not parse.
+    rescued_columns = F.coalesce(
+        F.expr(
+            "map_keys(transform_keys(from_json(_rescued_data, 'map<string,string>'),"
+            " (k, v) -> lower(k)))"
+        ),
+        F.expr("CAST(array() AS array<string>)"),
+    )
+    with_rescued = bronze.withColumn("_rescued_columns", rescued_columns)
+
+    row_reasons = [
+        F.when(F.coalesce(F.expr(condition), F.lit(False)), F.lit(reason))
+        for reason, condition in _validation_checks(bronze, spec)
+    ]
+    # Contract: within one landing date the last row in file order wins; earlier ones are
+    # quarantined (a duplicate key can only be judged when the key is present).
+    last_in_file_order_first = [F.col("_source_file").desc(), F.col("_line_number").desc()]
+    position_in_landing_date = F.row_number().over(
+        Window.partitionBy(spec.key, "_landing_date").orderBy(*last_in_file_order_first)
+    )
+    duplicate_reason = F.when(
+        ~_key_is_missing(spec) & (position_in_landing_date > 1),
+        F.lit(DUPLICATE_KEY_IN_LANDING_DATE),
+    )
+    with_reasons = with_rescued.withColumn(
+        "_reasons", F.array_compact(F.array(*row_reasons, duplicate_reason))
+    ).withColumn("_is_valid", F.size("_reasons") == 0)
+
+    # Current version: among valid rows of a key, the latest landing date, then last in file order.
+    newest_first = Window.partitionBy(spec.key, "_is_valid").orderBy(
+        F.col("_landing_date").desc(), *last_in_file_order_first
+    )
+    return with_reasons.withColumn(
+        "_is_current", F.col("_is_valid") & (F.row_number().over(newest_first) == 1)
+    ).drop("_rescued_columns")
+
+
+def build_silver(bronze: DataFrame, spec: EntitySpec) -> tuple[DataFrame, DataFrame]:
+    """(silver, quarantine) for one entity; see the module docstring for the rules."""
+    classified = classify_bronze(bronze, spec)
+    silver = classified.filter("_is_current").selectExpr(*spec.silver_columns, "_landing_date")
+    business_columns = [c for c in bronze.columns if not c.startswith("_")]
+    quarantine = classified.filter(~F.col("_is_valid")).select(
+        F.col(spec.key),
+        "_landing_date",
+        "_source_file",
+        "_line_number",
+        F.col("_reasons").alias("reasons"),
+        # Nulls kept in the JSON, so the record shows which required values were missing.
+        F.to_json(F.struct(*business_columns), {"ignoreNullFields": "false"}).alias("record"),
+    )
+    return silver, quarantine
+
+
+def superseded_rows(bronze: DataFrame, entity: str) -> DataFrame:
+    """Valid bronze rows whose key has a newer valid version (neither silver nor quarantine)."""
+    classified = classify_bronze(bronze, ENTITY_SPECS[entity])
+    return classified.filter(F.col("_is_valid") & ~F.col("_is_current")).select(*bronze.columns)
+
+
+def silver_customers(bronze: DataFrame) -> tuple[DataFrame, DataFrame]:
+    """bronze.customers -> (silver.stg_customers, silver.quarantine_customers)."""
+    return build_silver(bronze, CUSTOMERS)
+
+
+def silver_products(bronze: DataFrame) -> tuple[DataFrame, DataFrame]:
+    """bronze.products -> (silver.stg_products, silver.quarantine_products)."""
+    return build_silver(bronze, PRODUCTS)
+
+
+def silver_orders(bronze: DataFrame) -> tuple[DataFrame, DataFrame]:
+    """bronze.orders -> (silver.stg_orders, silver.quarantine_orders)."""
+    return build_silver(bronze, ORDERS)
+
+
+def silver_order_items(bronze: DataFrame) -> tuple[DataFrame, DataFrame]:
+    """bronze.order_items -> (silver.stg_order_items, silver.quarantine_order_items)."""
+    return build_silver(bronze, ORDER_ITEMS)
