@@ -1,0 +1,20 @@
+"""The daily partitions of the lakehouse: one partition per landing date.
+
+The start date bounds what the sensors and backfills consider; set LAKEHOUSE_PARTITIONS_START
+(YYYY-MM-DD) before loading the definitions to cover older landing dates.
+"""
+
+from __future__ import annotations
+
+import os
+
+from dagster import DailyPartitionsDefinition
+
+DEFAULT_PARTITIONS_START = "2023-01-01"
+
+PARTITIONS_START = os.environ.get("LAKEHOUSE_PARTITIONS_START", DEFAULT_PARTITIONS_START)
+
+# end_offset=1: today's landing folder is a valid partition as soon as files arrive in it.
+daily_partitions = DailyPartitionsDefinition(
+    start_date=PARTITIONS_START, timezone="UTC", end_offset=1
+)

@@ -1,0 +1,395 @@
+"""The Delta IO manager: the only code in the project that writes Delta tables.
+
+An asset with key ``[layer, table]`` lives at ``<root>/<layer>/<table>`` and is registered in
+the Spark catalog as ``<layer>.<table>``. What the manager does with an asset's output depends
+on the asset's definition metadata:
+
+* unpartitioned asset: the table is replaced in one atomic Delta commit
+  (``mode=overwrite``); the schema follows the asset's output (``overwriteSchema``).
+* daily-partitioned asset with ``merge_keys`` and ``partition_expr`` (a date column): one MERGE
+  over the run's partition window with *replace-partition* semantics. The window's literal date
+  predicate is in the MERGE condition, so Delta prunes to those partitions and concurrent runs
+  on other dates do not conflict. Rows of the window missing from the output are deleted;
+  unchanged rows are not rewritten, so re-running a partition changes no data.
+  With ``key_scope="table"`` a key is unique across the whole table and may move between
+  partitions (a record re-sent on a later landing date): the MERGE matches on the key alone,
+  and a row is only replaced by a version from the same or a later partition, so a backfill of
+  an old date never overwrites newer data.
+  Schema evolution is additive: new output columns are added, columns missing from the output
+  stay (null in new rows); a changed column type is an error.
+
+Every materialization gets the Delta version, the commit's row metrics, the table's row and
+file counts, its path and its column schema as metadata.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from functools import reduce
+from typing import Any, Sequence
+
+from dagster import (
+    ConfigurableIOManager,
+    InputContext,
+    MetadataValue,
+    OutputContext,
+    TableColumn,
+    TableSchema,
+)
+from pydantic import Field
+
+from lakehouse_assets.resources.spark import SparkResource
+from lakehouse_assets.resources.storage import LakehouseStorage
+
+log = logging.getLogger(__name__)
+
+# Columns that record *when/by whom* a row was written, not what it says: a re-run that
+# changes only these is not a change, so they never trigger a rewrite of a matched row.
+AUDIT_COLUMNS = frozenset({"processing_timestamp", "_ingested_at", "_run_id"})
+
+
+class DuplicateMergeKeyError(ValueError):
+    """An asset produced two rows for one merge key; nothing was written."""
+
+
+class PartitionWindowError(ValueError):
+    """An asset produced rows outside the partition window it was asked to write."""
+
+
+def _concurrency_errors() -> tuple[type[BaseException], ...]:
+    from delta.exceptions import base
+
+    return (
+        base.DeltaConcurrentModificationException,
+        base.ConcurrentWriteException,
+        base.MetadataChangedException,
+        base.ProtocolChangedException,
+        base.ConcurrentAppendException,
+        base.ConcurrentDeleteReadException,
+        base.ConcurrentDeleteDeleteException,
+        base.ConcurrentTransactionException,
+    )
+
+
+def _is_table_exists_race(exc: BaseException) -> bool:
+    text = str(exc)
+    return "DELTA_PATH_EXISTS" in text or "already exists" in text
+
+
+def _date_literal(value: dt.datetime | dt.date) -> str:
+    return f"DATE'{value.strftime('%Y-%m-%d')}'"
+
+
+def window_predicate(column: str, start: dt.datetime, end: dt.datetime, alias: str = "") -> str:
+    """SQL predicate selecting [start, end) on a date column, with literal dates (prunable)."""
+    col = f"{alias}.`{column}`" if alias else f"`{column}`"
+    return f"{col} >= {_date_literal(start)} AND {col} < {_date_literal(end)}"
+
+
+class SchemaChangeError(ValueError):
+    """An output changes the type of an existing column; nothing was written."""
+
+
+def _refuse_type_changes(source_schema: Any, target_types: dict[str, Any], path: str) -> None:
+    changed = [
+        f"{f.name}: {target_types[f.name].simpleString()} -> {f.dataType.simpleString()}"
+        for f in source_schema.fields
+        if f.name in target_types and f.dataType != target_types[f.name]
+    ]
+    if changed:
+        raise SchemaChangeError(
+            f"The output changes column types of the Delta table at {path} ({'; '.join(changed)}). "
+            "Partitioned tables evolve additively only; rebuild the table to change a type."
+        )
+
+
+def table_exists(spark: Any, path: str) -> bool:
+    from delta.tables import DeltaTable
+
+    return DeltaTable.isDeltaTable(spark, path)
+
+
+def _schema_metadata(df_schema: Any) -> TableSchema:
+    return TableSchema(
+        columns=[
+            TableColumn(name=f.name, type=f.dataType.simpleString(), description=None)
+            for f in df_schema.fields
+        ]
+    )
+
+
+class DeltaSparkIOManager(ConfigurableIOManager):
+    """Stores Spark DataFrames as Delta tables at ``<root>/<layer>/<table>``."""
+
+    storage: LakehouseStorage
+    spark: SparkResource
+    max_commit_attempts: int = Field(
+        default=5,
+        description="Attempts of one commit when a concurrent writer wins the race.",
+    )
+    register_in_catalog: bool = Field(
+        default=True, description="Register every table as <layer>.<table> in the catalog."
+    )
+
+    # ---- paths -------------------------------------------------------------------------
+    def _table_path(self, asset_key: Sequence[str]) -> tuple[str, str, str]:
+        if len(asset_key) != 2:
+            raise ValueError(
+                f"Asset key {list(asset_key)} is not of the form [layer, table]; "
+                "the Delta IO manager stores only lakehouse tables."
+            )
+        layer, table = asset_key
+        return layer, table, self.storage.table_path(layer, table)
+
+    # ---- writing -----------------------------------------------------------------------
+    def handle_output(self, context: OutputContext, obj: Any) -> None:
+        if obj is None:
+            return
+        spark = self.spark.spark_session
+        layer, table, path = self._table_path(context.asset_key.path)
+        meta = context.definition_metadata or {}
+        merge_keys = list(meta.get("merge_keys") or [])
+        partition_expr = meta.get("partition_expr")
+
+        if context.has_asset_partitions:
+            if not (merge_keys and partition_expr):
+                raise ValueError(
+                    f"Partitioned asset {layer}.{table} must declare 'merge_keys' and "
+                    "'partition_expr' in its metadata for the Delta IO manager."
+                )
+            window = context.asset_partitions_time_window
+            self._merge_window(
+                context,
+                spark,
+                obj,
+                path,
+                f"{layer}.{table}",
+                merge_keys,
+                partition_expr,
+                window.start,
+                window.end,
+                key_scope=meta.get("key_scope", "partition"),
+            )
+        else:
+            self._with_retries(
+                context,
+                f"{layer}.{table}",
+                lambda: self._overwrite(obj, path, partition_expr),
+            )
+        if self.register_in_catalog:
+            self._register(spark, layer, table, path, context)
+        context.add_output_metadata(self._materialization_metadata(spark, path))
+
+    def _overwrite(self, df: Any, path: str, partition_expr: str | None) -> None:
+        writer = df.write.format("delta").mode("overwrite").option("overwriteSchema", "true")
+        if partition_expr:
+            writer = writer.partitionBy(partition_expr)
+        writer.save(path)
+
+    def _merge_window(
+        self,
+        context: OutputContext,
+        spark: Any,
+        df: Any,
+        path: str,
+        name: str,
+        merge_keys: list[str],
+        partition_expr: str,
+        start: dt.datetime,
+        end: dt.datetime,
+        key_scope: str,
+    ) -> None:
+        missing = [c for c in [*merge_keys, partition_expr] if c not in df.columns]
+        if missing:
+            raise ValueError(f"Output of {name} lacks the declared columns {missing}.")
+        source = df.persist()
+        try:
+            self._validate_source(source, name, merge_keys, partition_expr, start, end, key_scope)
+            self._with_retries(
+                context,
+                name,
+                lambda: self._merge_once(
+                    spark, source, path, merge_keys, partition_expr, start, end, key_scope
+                ),
+            )
+        finally:
+            source.unpersist()
+
+    @staticmethod
+    def _validate_source(
+        source: Any,
+        name: str,
+        merge_keys: list[str],
+        partition_expr: str,
+        start: dt.datetime,
+        end: dt.datetime,
+        key_scope: str,
+    ) -> None:
+        from pyspark.sql import functions as F
+
+        # One pass finds duplicate and null keys; Delta's own message would only say
+        # "multiple source rows matched" and only for rows already in the table.
+        any_null_key = reduce(lambda a, b: a | b, [F.col(k).isNull() for k in merge_keys])
+        offenders = (
+            source.groupBy(*merge_keys)
+            .count()
+            .where((F.col("count") > 1) | any_null_key)
+            .orderBy(F.col("count").desc(), *merge_keys)
+            .limit(5)
+            .collect()
+        )
+        if offenders:
+            shown = "; ".join(
+                f"{dict((k, r[k]) for k in merge_keys)} x{r['count']}" for r in offenders
+            )
+            raise DuplicateMergeKeyError(
+                f"Asset {name} produced duplicate or null merge keys {merge_keys}; nothing was "
+                f"written. First offending keys: {shown}."
+            )
+        if key_scope == "partition":
+            outside = (
+                source.where(f"NOT ({window_predicate(partition_expr, start, end)})")
+                .select(partition_expr)
+                .distinct()
+                .limit(5)
+                .collect()
+            )
+            if outside:
+                raise PartitionWindowError(
+                    f"Asset {name} produced rows with {partition_expr} outside its partition "
+                    f"window [{start:%Y-%m-%d}, {end:%Y-%m-%d}): "
+                    f"{[r[0] for r in outside]}; nothing was written."
+                )
+
+    @staticmethod
+    def _merge_once(
+        spark: Any,
+        source: Any,
+        path: str,
+        merge_keys: list[str],
+        partition_expr: str,
+        start: dt.datetime,
+        end: dt.datetime,
+        key_scope: str,
+    ) -> None:
+        from delta.tables import DeltaTable
+
+        if not DeltaTable.isDeltaTable(spark, path):
+            # First write creates the table, physically partitioned by the date column.
+            source.write.format("delta").mode("errorifexists").partitionBy(partition_expr).save(
+                path
+            )
+            return
+        target = DeltaTable.forPath(spark, path)
+        target_types = {f.name: f.dataType for f in target.toDF().schema.fields}
+        _refuse_type_changes(source.schema, target_types, path)
+        target_window = window_predicate(partition_expr, start, end, alias="t")
+        on = " AND ".join(f"t.`{k}` = s.`{k}`" for k in merge_keys)
+        if key_scope == "partition":
+            on = f"{on} AND {target_window}"
+        business = [c for c in source.columns if c not in merge_keys and c not in AUDIT_COLUMNS]
+        # A matched row is rewritten only when a value differs (null-safe) or a column new to
+        # the table carries a value: unchanged rows keep their files and audit columns.
+        differences = [f"NOT (t.`{c}` <=> s.`{c}`)" for c in business if c in target_types]
+        differences += [f"s.`{c}` IS NOT NULL" for c in business if c not in target_types]
+        changed = " OR ".join(differences) or "false"
+        if key_scope == "table":
+            # A version from an older partition (an out-of-order backfill) never wins.
+            changed = f"({changed}) AND s.`{partition_expr}` >= t.`{partition_expr}`"
+        (
+            target.alias("t")
+            .merge(source.alias("s"), on)
+            .withSchemaEvolution()
+            .whenMatchedUpdateAll(condition=changed)
+            .whenNotMatchedInsertAll()
+            .whenNotMatchedBySourceDelete(condition=target_window)
+            .execute()
+        )
+
+    def _with_retries(self, context: Any, name: str, write: Any) -> None:
+        errors = _concurrency_errors()
+        for attempt in range(1, self.max_commit_attempts + 1):
+            try:
+                return write()
+            except Exception as exc:  # noqa: BLE001 - only concurrency errors are retried
+                retryable = isinstance(exc, errors) or _is_table_exists_race(exc)
+                if not retryable or attempt == self.max_commit_attempts:
+                    raise
+                delay = 0.5 * attempt
+                context.log.warning(
+                    f"Concurrent commit on {name} ({type(exc).__name__}); "
+                    f"retrying in {delay:.1f}s (attempt {attempt}/{self.max_commit_attempts})."
+                )
+                time.sleep(delay)
+        return None
+
+    # ---- catalog -----------------------------------------------------------------------
+    def _register(self, spark: Any, layer: str, table: str, path: str, context: Any) -> None:
+        """Make ``<layer>.<table>`` point at the table's path (best effort: never fails a run)."""
+        name = f"{layer}.{table}"
+        try:
+            spark.sql(f"CREATE DATABASE IF NOT EXISTS {layer}")
+            if spark.catalog.tableExists(name):
+                location = (
+                    spark.sql(f"DESCRIBE DETAIL {name}").select("location").first()["location"]
+                )
+                if location.removeprefix("file:").rstrip("/") == path.rstrip("/"):
+                    return
+                spark.sql(f"DROP TABLE {name}")  # external table: drops the entry, not data
+            spark.sql(f"CREATE TABLE {name} USING DELTA LOCATION '{path}'")
+        except Exception as exc:  # noqa: BLE001 - e.g. the local metastore is held by another process
+            context.log.warning(f"Could not register {name} in the Spark catalog: {exc}")
+
+    # ---- metadata ----------------------------------------------------------------------
+    @staticmethod
+    def _materialization_metadata(spark: Any, path: str) -> dict[str, Any]:
+        from delta.tables import DeltaTable
+
+        table = DeltaTable.forPath(spark, path)
+        last = table.history(1).select("version", "operation", "operationMetrics").first()
+        metrics = last["operationMetrics"] or {}
+        detail = table.detail().select("numFiles", "sizeInBytes").first()
+        df = table.toDF()
+
+        def metric(*names: str) -> int:
+            return sum(int(metrics.get(n, 0) or 0) for n in names)
+
+        return {
+            "delta_version": MetadataValue.int(int(last["version"])),
+            "delta_operation": MetadataValue.text(str(last["operation"])),
+            "rows_inserted": MetadataValue.int(
+                metric("numTargetRowsInserted")
+                if last["operation"] == "MERGE"
+                else metric("numOutputRows")
+            ),
+            "rows_updated": MetadataValue.int(metric("numTargetRowsUpdated")),
+            "rows_deleted": MetadataValue.int(metric("numTargetRowsDeleted")),
+            "dagster/row_count": MetadataValue.int(df.count()),
+            "num_files": MetadataValue.int(int(detail["numFiles"])),
+            "size_bytes": MetadataValue.int(int(detail["sizeInBytes"])),
+            "table_path": MetadataValue.path(path),
+            "dagster/column_schema": _schema_metadata(df.schema),
+            "spark_application_id": MetadataValue.text(spark.conf.get("spark.app.id", "")),
+        }
+
+    # ---- reading -----------------------------------------------------------------------
+    def load_input(self, context: InputContext) -> Any:
+        spark = self.spark.spark_session
+        layer, table, path = self._table_path(context.asset_key.path)
+        if not table_exists(spark, path):
+            raise FileNotFoundError(
+                f"Table {layer}.{table} does not exist at {path}: materialize "
+                f"{context.asset_key.to_user_string()} first."
+            )
+        df = spark.read.format("delta").load(path)
+        upstream_meta = (context.upstream_output.definition_metadata or {}) if (
+            context.upstream_output
+        ) else {}
+        partition_expr = upstream_meta.get("partition_expr")
+        if context.has_asset_partitions and partition_expr:
+            # Only the partitions the downstream needs: a literal predicate Delta prunes on.
+            window = context.asset_partitions_time_window
+            df = df.where(window_predicate(partition_expr, window.start, window.end))
+        return df
