@@ -1,0 +1,340 @@
+"""Gold sales marts as plain DataFrame -> DataFrame functions (no table I/O, no wall clock).
+
+- ``fct_daily_sales`` / ``daily_sales_for_dates``: seed 000 "Sales Analytics", seed 001 "Daily
+  Sales".
+- ``fct_product_reorders``: seed 001 "Product Performance" (reorder rate, days between orders).
+- ``fct_department_analytics``: seed 001 "Department Analytics".
+- ``fct_product_pairs``: seed 000 "create_product_recommendations" (co-purchase pairs).
+- ``fct_user_daily_spend``: seed 002 "user_spend_summary", with orders instead of events.
+
+The shared helpers (``money``, ``order_lines``, ``analysis_date``, ``customer_order_summary``)
+are also used by :mod:`lakehouse_assets.transforms.marts`.
+
+Inputs follow docs/contracts.md (silver ``stg_*``) plus the intermediate ``int_customer_orders``
+(one row per completed order). "Completed" always means ``stg_orders.is_completed``.
+"""
+
+from __future__ import annotations
+
+from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import functions as F
+from pyspark.sql.types import DecimalType
+
+# Every money column of the gold layer: cents, wide enough for any realistic sum, and one
+# fixed type so that incremental rewrites never change a table's schema.
+MONEY = DecimalType(18, 2)
+
+# Order selections for ``order_lines`` (SQL predicates over stg_orders' columns).
+COMPLETED_ORDERS = "is_completed"
+COMPLETED_OR_RETURNED_ORDERS = "is_completed OR lower(order_status) = 'returned'"
+ALL_ORDERS = "true"
+
+_ORDER_COLUMNS = [
+    "order_id",
+    "customer_id",
+    "order_date",
+    "order_status",
+    "payment_method",
+    "payment_status",
+    "shipping_cost",
+    "tax_amount",
+    "discount_amount",
+]
+
+
+def money(amount: Column | str) -> Column:
+    """``amount`` rounded half-up to cents, as ``MONEY``."""
+    return F.round(amount, 2).cast(MONEY)
+
+
+def department_or_category() -> Column:
+    """Seed 001 groups by department; products without one fall back to their category."""
+    return F.coalesce(F.col("department"), F.col("category"), F.lit("Unknown"))
+
+
+def order_lines(
+    stg_orders: DataFrame,
+    stg_order_items: DataFrame,
+    stg_products: DataFrame | None = None,
+    *,
+    orders_where: str = COMPLETED_ORDERS,
+) -> DataFrame:
+    """Order items of the selected orders, each with its order's columns.
+
+    Columns: order_item_id, product_id, quantity, unit_price, line_total, then the order's
+    order_id, customer_id, order_date, order_status, payment_method, payment_status,
+    shipping_cost, tax_amount, discount_amount; with ``stg_products`` also product_name,
+    category, department (``department_or_category``: never null) and cost_price (product
+    columns null when the product is unknown). Items of unselected orders are dropped.
+    """
+    orders = stg_orders.where(F.expr(orders_where)).select(*_ORDER_COLUMNS)
+    lines = stg_order_items.select(
+        "order_item_id", "order_id", "product_id", "quantity", "unit_price", "line_total"
+    ).join(orders, "order_id")
+    if stg_products is None:
+        return lines
+    products = stg_products.select(
+        "product_id", "product_name", "category", "department", "cost_price"
+    )
+    return lines.join(products, "product_id", "left").withColumn(
+        "department", department_or_category()
+    )
+
+
+def analysis_date(int_customer_orders: DataFrame) -> DataFrame:
+    """One row, column ``analysis_date``: the latest completed order date.
+
+    The seeds measure recency to "now"; a gold table must not depend on when it was built,
+    so "now" is the data's own as-of date (seed 003 ``analysis_date`` = max(order_date)).
+    """
+    return int_customer_orders.agg(F.max("order_date").alias("analysis_date"))
+
+
+def customer_order_summary(int_customer_orders: DataFrame) -> DataFrame:
+    """Per customer over completed orders: the building block of every customer mart.
+
+    Columns: customer_id, total_spend (unrounded decimal sum of order_total), order_count,
+    avg_order_value (total_spend / order_count, unrounded), first_order_date,
+    last_order_date, active_months (distinct calendar months with an order), analysis_date.
+    """
+    return (
+        int_customer_orders.groupBy("customer_id")
+        .agg(
+            F.sum("order_total").alias("total_spend"),
+            F.countDistinct("order_id").alias("order_count"),
+            F.min("order_date").alias("first_order_date"),
+            F.max("order_date").alias("last_order_date"),
+            F.countDistinct(F.trunc("order_date", "month")).alias("active_months"),
+        )
+        .withColumn("avg_order_value", F.try_divide("total_spend", "order_count"))
+        .crossJoin(analysis_date(int_customer_orders))
+    )
+
+
+def fct_daily_sales(
+    int_customer_orders: DataFrame,
+    stg_order_items: DataFrame,
+    order_dates: DataFrame | None = None,
+) -> DataFrame:
+    """One row per order date with completed orders (seeds 000 + 001).
+
+    Columns: order_date, order_count, total_sales (sum of order_total, shipping included),
+    avg_order_value (total_sales / order_count), units_sold (sum of item quantities),
+    items_per_order (units_sold / order_count, double), unique_customers, day_of_week
+    (Spark dayofweek: 1 = Sunday .. 7 = Saturday), month, year.
+
+    ``order_dates`` (a DataFrame with an ``order_date`` column) restricts the output to
+    exactly those dates, for the incremental asset that recomputes only the dates touched by
+    a landing day: a requested date without completed orders (e.g. its only order was
+    cancelled since) gets a row with zeros and null averages, so that the stale row is
+    overwritten rather than left behind.
+    """
+    orders = int_customer_orders
+    if order_dates is not None:
+        requested = order_dates.select("order_date").where(F.col("order_date").isNotNull())
+        requested = requested.distinct()
+        orders = orders.join(requested, "order_date", "left_semi")
+
+    units_per_order = stg_order_items.groupBy("order_id").agg(F.sum("quantity").alias("units"))
+    daily = (
+        orders.join(units_per_order, "order_id", "left")
+        .groupBy("order_date")
+        .agg(
+            F.count("order_id").alias("order_count"),
+            F.sum("order_total").alias("total_sales"),
+            F.sum("units").alias("units_sold"),
+            F.countDistinct("customer_id").alias("unique_customers"),
+        )
+    )
+    if order_dates is not None:
+        daily = requested.join(daily, "order_date", "left")
+
+    order_count = F.coalesce(F.col("order_count"), F.lit(0))
+    units_sold = F.coalesce(F.col("units_sold"), F.lit(0))
+    return daily.select(
+        "order_date",
+        order_count.alias("order_count"),
+        money(F.coalesce(F.col("total_sales"), F.lit(0))).alias("total_sales"),
+        # try_divide: null, not an ANSI error, on a zero-order date.
+        money(F.try_divide(F.col("total_sales"), order_count)).alias("avg_order_value"),
+        units_sold.cast("long").alias("units_sold"),
+        F.try_divide(units_sold.cast("double"), order_count).alias("items_per_order"),
+        F.coalesce(F.col("unique_customers"), F.lit(0)).alias("unique_customers"),
+        F.dayofweek("order_date").alias("day_of_week"),
+        F.month("order_date").alias("month"),
+        F.year("order_date").alias("year"),
+    )
+
+
+def daily_sales_for_dates(
+    int_customer_orders: DataFrame, stg_order_items: DataFrame, dates_df: DataFrame
+) -> DataFrame:
+    """``fct_daily_sales`` restricted to the ``order_date`` values of ``dates_df``."""
+    return fct_daily_sales(int_customer_orders, stg_order_items, order_dates=dates_df)
+
+
+def fct_product_reorders(
+    stg_orders: DataFrame, stg_order_items: DataFrame, stg_products: DataFrame
+) -> DataFrame:
+    """Product performance with reorder behaviour (seed 001), one row per product sold.
+
+    Columns: product_id, product_name, category, department (department, else category),
+    total_quantity, total_sales (sum of line_total), order_count (distinct completed orders),
+    reorder_rate, avg_days_between_orders.
+
+    Definitions (seed 001 names the metrics only):
+    - A customer's purchases of a product are ordered by (order_date, order_id); a completed
+      order line is a *reorder* when the same customer bought the same product in an earlier
+      purchase in that order. Two lines of one product in one order are the same purchase, so
+      neither is a reorder by the other. ``reorder_rate`` = reorder lines / all lines of the
+      product. Lines without a customer_id are never reorders.
+    - ``avg_days_between_orders``: the mean, over all customers' consecutive purchase pairs of
+      the product, of the gap in days (a same-day repurchase counts as 0); null when no
+      customer bought the product twice.
+    """
+    lines = order_lines(stg_orders, stg_order_items, stg_products)
+    purchases_of_product = Window.partitionBy("customer_id", "product_id").orderBy(
+        "order_date", "order_id"
+    )
+    lines = lines.withColumn(
+        "is_reorder",
+        F.col("customer_id").isNotNull()
+        & (F.dense_rank().over(purchases_of_product) > 1),
+    )
+
+    purchases = (
+        lines.where(F.col("customer_id").isNotNull())
+        .select("customer_id", "product_id", "order_id", "order_date")
+        .distinct()
+    )
+    gaps = (
+        purchases.withColumn(
+            "days_since_previous_purchase",
+            F.datediff("order_date", F.lag("order_date").over(purchases_of_product)),
+        )
+        .groupBy("product_id")
+        .agg(F.avg("days_since_previous_purchase").alias("avg_days_between_orders"))
+    )
+
+    return (
+        lines.groupBy("product_id", "product_name", "category", "department")
+        .agg(
+            F.sum("quantity").alias("total_quantity"),
+            money(F.sum("line_total")).alias("total_sales"),
+            F.countDistinct("order_id").alias("order_count"),
+            F.avg(F.col("is_reorder").cast("double")).alias("reorder_rate"),
+        )
+        .join(gaps, "product_id", "left")
+        .select(
+            "product_id",
+            "product_name",
+            "category",
+            "department",
+            "total_quantity",
+            "total_sales",
+            "order_count",
+            "reorder_rate",
+            "avg_days_between_orders",
+        )
+    )
+
+
+def fct_department_analytics(
+    stg_orders: DataFrame, stg_order_items: DataFrame, stg_products: DataFrame
+) -> DataFrame:
+    """Completed-order item sales by department (seed 001), category when none.
+
+    Columns: department, total_sales (sum of line_total: item sales, no shipping, which
+    belongs to the order rather than to a department), product_count (distinct products
+    sold), customer_count, order_count (distinct orders containing the department),
+    avg_order_value (total_sales / order_count). Items of products missing from
+    stg_products fall under 'Unknown'.
+    """
+    return (
+        order_lines(stg_orders, stg_order_items, stg_products)
+        .groupBy("department")
+        .agg(
+            F.sum("line_total").alias("total_sales"),
+            F.countDistinct("product_id").alias("product_count"),
+            F.countDistinct("customer_id").alias("customer_count"),
+            F.countDistinct("order_id").alias("order_count"),
+        )
+        .select(
+            "department",
+            money("total_sales").alias("total_sales"),
+            "product_count",
+            "customer_count",
+            "order_count",
+            money(F.try_divide("total_sales", "order_count")).alias("avg_order_value"),
+        )
+    )
+
+
+def fct_product_pairs(
+    stg_orders: DataFrame, stg_order_items: DataFrame, min_count: int = 5
+) -> DataFrame:
+    """Products bought together in completed orders (seed 000 co-purchase recommendations).
+
+    Columns: product_a, product_b (product_a < product_b), co_purchase_count (distinct
+    orders with both), support (pair orders / completed orders with items),
+    confidence_a_to_b (pair orders / orders with a), confidence_b_to_a, lift
+    (support / (support_a * support_b)). Only pairs with co_purchase_count >= min_count
+    (seed 000's threshold: 5).
+
+    Baskets are deduplicated to (order, product) before the self-join, so an order with the
+    same product on several lines neither inflates the counts nor the join.
+    """
+    baskets = (
+        order_lines(stg_orders, stg_order_items)
+        .where(F.col("product_id").isNotNull())
+        .select("order_id", "product_id")
+        .distinct()
+    )
+    order_total = baskets.agg(F.countDistinct("order_id").alias("orders_with_items"))
+    orders_per_product = baskets.groupBy("product_id").agg(F.count("*").alias("orders"))
+
+    side_a = baskets.withColumnRenamed("product_id", "product_a")
+    side_b = baskets.withColumnRenamed("product_id", "product_b")
+    pairs = (
+        side_a.join(side_b, "order_id")
+        .where(F.col("product_a") < F.col("product_b"))
+        .groupBy("product_a", "product_b")
+        .agg(F.count("*").alias("co_purchase_count"))
+        .where(F.col("co_purchase_count") >= min_count)
+    )
+
+    orders_a = orders_per_product.select(
+        F.col("product_id").alias("product_a"), F.col("orders").alias("orders_a")
+    )
+    orders_b = orders_per_product.select(
+        F.col("product_id").alias("product_b"), F.col("orders").alias("orders_b")
+    )
+    pair_count = F.col("co_purchase_count").cast("double")
+    return (
+        pairs.join(orders_a, "product_a")
+        .join(orders_b, "product_b")
+        .crossJoin(order_total)
+        .select(
+            "product_a",
+            "product_b",
+            "co_purchase_count",
+            F.try_divide(pair_count, "orders_with_items").alias("support"),
+            F.try_divide(pair_count, "orders_a").alias("confidence_a_to_b"),
+            F.try_divide(pair_count, "orders_b").alias("confidence_b_to_a"),
+            # support / (support_a * support_b), with the counts' common denominator cancelled.
+            F.try_divide(
+                pair_count * F.col("orders_with_items"), F.col("orders_a") * F.col("orders_b")
+            ).alias("lift"),
+        )
+    )
+
+
+def fct_user_daily_spend(int_customer_orders: DataFrame) -> DataFrame:
+    """Seed 002's per-user daily spend, over completed orders.
+
+    Columns: customer_id, order_date, total_spend (sum of order_total), order_count.
+    """
+    return int_customer_orders.groupBy("customer_id", "order_date").agg(
+        money(F.sum("order_total")).alias("total_spend"),
+        F.count("order_id").alias("order_count"),
+    )
