@@ -1,4 +1,4 @@
-"""Intermediate layer: seed 003 module 3 (int_customer_orders, int_customer_rfm, int_product_metrics).
+"""Intermediate layer: seed 003 module 3 (int_customer_orders, int_customer_rfm, product metrics).
 
 Spark SQL close to the seed, run with `spark.sql(query, name=DataFrame)` so the inputs are bound
 as anonymous views (no shared temp-view names). Fixes against the seed are commented in place.

@@ -73,8 +73,12 @@ def quarantine_types(key):
 
 
 def run_silver(silver_fn, entity, bronze_df, input_rows):
-    """(silver rows, {(key, file name, line): reasons}, quarantine rows); checks conservation:
-    every bronze row is in exactly one of silver, quarantine, superseded."""
+    """Run one silver function and check the quarantine schema and conservation (every bronze
+    row is in exactly one of silver, quarantine, superseded).
+
+    Returns (silver DataFrame, silver rows, {(key, file name, line): reasons}, quarantine rows,
+    number of superseded rows).
+    """
     silver, quarantine = silver_fn(bronze_df)
     key = ENTITY_KEYS[entity]
     assert types(quarantine) == quarantine_types(key)
@@ -133,8 +137,8 @@ def test_silver_customers_versions_quarantine_cleaning_and_conservation(spark):
         # c6: the newest row is invalid -> the latest VALID version (d1) stays current.
         (customer("c6", "c6@example.com"), d1, "a.csv", 8, None),
         (customer("c6", "broken"), d2, "a.csv", 3, None),
-        # c7: on d2 the last row in file order is invalid: the earlier valid rows are still
-        # duplicates (only the day's last row may be current) -> c7 has no current version.
+        # c7: on d2 the last row in file order is invalid; the earlier rows (one valid) are
+        # still duplicates (only the day's last row may be current) -> no current version.
         (customer("c7", "bad-email"), d2, "a.csv", 4, None),
         (customer("c7"), d2, "a.csv", 5, None),
         (customer("c7", first="  "), d2, "a.csv", 6, None),
