@@ -73,9 +73,7 @@ def rfm_heatmap_png(heatmap_pdf: pd.DataFrame) -> bytes:
         return _png_bytes(figure)
 
     recency = sorted(set(RFM_SCORES) | set(heatmap_pdf["recency_score"].dropna().astype(int)))
-    frequency = sorted(
-        set(RFM_SCORES) | set(heatmap_pdf["frequency_score"].dropna().astype(int))
-    )
+    frequency = sorted(set(RFM_SCORES) | set(heatmap_pdf["frequency_score"].dropna().astype(int)))
     grid = (
         heatmap_pdf.dropna(subset=["recency_score", "frequency_score"])
         .astype({"recency_score": int, "frequency_score": int, "customer_count": int})

@@ -186,6 +186,6 @@ def fct_sales_forecast(
     half_width = INTERVAL_Z * interval_std
     rows = [
         (day, _cents(p), _cents(p - half_width), _cents(p + half_width), model.version)
-        for day, p in zip(future, model.predict(future) if future else [])
+        for day, p in zip(future, model.predict(future) if future else [], strict=True)
     ]
     return spark.createDataFrame(rows, FORECAST_SCHEMA), metrics

@@ -105,9 +105,9 @@ def fct_marketing_customers(
             money("total_spend").alias("total_spend"),
             money("avg_order_value").alias("avg_order_value"),
             F.col("order_count").alias("purchase_frequency"),
-            F.coalesce(
-                F.col("preferred_categories"), F.array().cast("array<string>")
-            ).alias("preferred_categories"),
+            F.coalesce(F.col("preferred_categories"), F.array().cast("array<string>")).alias(
+                "preferred_categories"
+            ),
             F.col("last_order_date").alias("last_purchase_date"),
         )
     )
@@ -342,7 +342,10 @@ def fct_high_risk_orders(
             ),
         ),
         "is_order_burst": (
-            flag(F.col("orders_that_day") >= max_orders_per_customer_day),
+            flag(
+                F.col("customer_id").isNotNull()
+                & (F.col("orders_that_day") >= max_orders_per_customer_day)
+            ),
             F.format_string("order burst: %d orders by the customer that day", "orders_that_day"),
         ),
         "is_high_value_refund": (
@@ -351,8 +354,7 @@ def fct_high_risk_orders(
         ),
         "is_large_discount": (
             flag(
-                F.try_divide(F.col("discount_amount"), F.col("order_subtotal"))
-                > max_discount_share
+                F.try_divide(F.col("discount_amount"), F.col("order_subtotal")) > max_discount_share
             ),
             reason(
                 "large discount: %.2f on a subtotal of %.2f", "discount_amount", "order_subtotal"

@@ -198,8 +198,7 @@ def fct_product_reorders(
     )
     lines = lines.withColumn(
         "is_reorder",
-        F.col("customer_id").isNotNull()
-        & (F.dense_rank().over(purchases_of_product) > 1),
+        F.col("customer_id").isNotNull() & (F.dense_rank().over(purchases_of_product) > 1),
     )
 
     purchases = (

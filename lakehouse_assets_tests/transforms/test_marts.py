@@ -41,12 +41,9 @@ def tables(spark):
             spark,
             STG_CUSTOMERS,
             [
-                dict(customer_id="C1", email="c1@example.com", country="DE", city="Berlin",
-                     age=30),
-                dict(customer_id="C2", email="c2@example.com", country="FR", city=None,
-                     age=None),
-                dict(customer_id="C3", email="c3@example.com", country="US", city="Austin",
-                     age=70),
+                dict(customer_id="C1", email="c1@example.com", country="DE", city="Berlin", age=30),
+                dict(customer_id="C2", email="c2@example.com", country="FR", city=None, age=None),
+                dict(customer_id="C3", email="c3@example.com", country="US", city="Austin", age=70),
             ],
         ),
         "dim_customer_segments": make_df(

@@ -19,7 +19,6 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from pyspark.sql import functions as F
 
 from lakehouse_assets.transforms.sales import (
     daily_sales_for_dates,
@@ -285,17 +284,16 @@ def test_user_daily_spend(tables):
 
 
 def test_product_pairs(spark):
-    # Completed baskets: 1-5 {A, B} (order 1 lists A twice), 6-7 {A, C}, 8 {B, C}, 9 {D},
-    # 11 {C}; order 10 {A, B} is cancelled. 10 completed orders with items;
-    # orders with A: 7, B: 6, C: 4.
+    # Completed baskets: 1-5 {A, B} (order 1 lists A twice), 6-9 {A, C}, 10 {B, C}, 11 {D};
+    # order 12 {A, B} is cancelled. 11 completed orders with items; with A: 9, B: 6, C: 5.
     baskets = {str(n): ["A", "B"] for n in range(1, 6)}
-    baskets.update({"1": ["A", "A", "B"], "6": ["A", "C"], "7": ["A", "C"], "8": ["B", "C"]})
-    baskets.update({"9": ["D"], "10": ["A", "B"], "11": ["C"]})
+    baskets.update({str(n): ["A", "C"] for n in range(6, 10)})
+    baskets.update({"1": ["A", "A", "B"], "10": ["B", "C"], "11": ["D"], "12": ["A", "B"]})
     orders = orders_df(
         spark,
         [
             dict(order_id=o, customer_id="C", order_date="2024-01-01",
-                 order_status="cancelled" if o == "10" else "completed")
+                 order_status="cancelled" if o == "12" else "completed")
             for o in baskets
         ],
     )  # fmt: skip
@@ -307,26 +305,16 @@ def test_product_pairs(spark):
             for product in products
         ],
     )
-    pairs = rows_by(
-        fct_product_pairs(orders, items, min_count=2).withColumn(
-            "pair", F.concat("product_a", "product_b")
-        ),
-        "pair",
-    )
-    assert set(pairs) == {"AB", "AC"}  # B-C bought together once only
-    ab, ac = pairs["AB"], pairs["AC"]
-    assert ab["co_purchase_count"] == 5
-    assert ab["support"] == pytest.approx(0.5)
-    assert ab["confidence_a_to_b"] == pytest.approx(5 / 7)
-    assert ab["confidence_b_to_a"] == pytest.approx(5 / 6)
-    assert ab["lift"] == pytest.approx(0.5 / (0.7 * 0.6))
-    assert (ac["co_purchase_count"], ac["support"]) == (2, pytest.approx(0.2))
-    assert (ac["confidence_a_to_b"], ac["confidence_b_to_a"]) == (
-        pytest.approx(2 / 7),
-        pytest.approx(0.5),
-    )
-    assert ac["lift"] == pytest.approx(0.2 / (0.7 * 0.4))
-
-    # The default threshold (5) keeps a pair seen in exactly 5 orders.
-    kept = [(r["product_a"], r["product_b"]) for r in fct_product_pairs(orders, items).collect()]
-    assert kept == [("A", "B")]
+    # The default threshold 5 keeps A-B (exactly 5 orders) and drops A-C (4) and B-C (1).
+    pairs = fct_product_pairs(orders, items).collect()
+    assert [row.asDict() for row in pairs] == [
+        dict(
+            product_a="A",
+            product_b="B",
+            co_purchase_count=5,
+            support=pytest.approx(5 / 11),
+            confidence_a_to_b=pytest.approx(5 / 9),
+            confidence_b_to_a=pytest.approx(5 / 6),
+            lift=pytest.approx((5 / 11) / ((9 / 11) * (6 / 11))),
+        )
+    ]
