@@ -47,7 +47,8 @@ def segment_revenue_png(segment_summary_pdf: pd.DataFrame) -> bytes:
         return _png_bytes(figure)
 
     summary = segment_summary_pdf.assign(
-        total_revenue=pd.to_numeric(segment_summary_pdf["total_revenue"]).astype(float),
+        # Decimals from Spark become floats; a segment of non-buyers has no revenue: 0.
+        total_revenue=pd.to_numeric(segment_summary_pdf["total_revenue"]).astype(float).fillna(0.0),
         customer_segment=segment_summary_pdf["customer_segment"].fillna("Unknown").astype(str),
     ).sort_values(["total_revenue", "customer_segment"], ascending=[False, True])
     axes.bar(summary["customer_segment"], summary["total_revenue"], color="#4C72B0")

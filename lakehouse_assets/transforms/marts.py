@@ -7,7 +7,7 @@
 - ``fct_high_risk_orders``: seed 002 "flag_high_risk_txns", adapted to orders.
 
 No function reads or writes a table or looks at the clock: "as of" is the analysis date,
-the latest completed order date (see :func:`lakehouse_assets.transforms.sales.analysis_date`).
+the latest completed order date (``transforms.intermediate.analysis_date``).
 """
 
 from __future__ import annotations

@@ -7,8 +7,8 @@
 - ``fct_product_pairs``: seed 000 "create_product_recommendations" (co-purchase pairs).
 - ``fct_user_daily_spend``: seed 002 "user_spend_summary", with orders instead of events.
 
-The shared helpers (``money``, ``order_lines``, ``analysis_date``, ``customer_order_summary``)
-are also used by :mod:`lakehouse_assets.transforms.marts`.
+The shared helpers (``money``, ``order_lines``, ``customer_order_summary``) are also used by
+:mod:`lakehouse_assets.transforms.marts`; ``analysis_date`` comes from the intermediate layer.
 
 Inputs follow docs/contracts.md (silver ``stg_*``) plus the intermediate ``int_customer_orders``
 (one row per completed order). "Completed" always means ``stg_orders.is_completed``.
@@ -19,6 +19,9 @@ from __future__ import annotations
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 from pyspark.sql.types import DecimalType
+
+# The as-of date of every gold table: the latest completed order date, never the wall clock.
+from lakehouse_assets.transforms.intermediate import analysis_date
 
 # Every money column of the gold layer: cents, wide enough for any realistic sum, and one
 # fixed type so that incremental rewrites never change a table's schema.
@@ -79,15 +82,6 @@ def order_lines(
     return lines.join(products, "product_id", "left").withColumn(
         "department", department_or_category()
     )
-
-
-def analysis_date(int_customer_orders: DataFrame) -> DataFrame:
-    """One row, column ``analysis_date``: the latest completed order date.
-
-    The seeds measure recency to "now"; a gold table must not depend on when it was built,
-    so "now" is the data's own as-of date (seed 003 ``analysis_date`` = max(order_date)).
-    """
-    return int_customer_orders.agg(F.max("order_date").alias("analysis_date"))
 
 
 def customer_order_summary(int_customer_orders: DataFrame) -> DataFrame:

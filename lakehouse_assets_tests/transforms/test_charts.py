@@ -64,3 +64,10 @@ def test_segment_chart_accepts_decimal_revenue_from_spark():
         total_revenue=[Decimal("1500.00"), Decimal("620.50"), Decimal("35.00")]
     )
     assert segment_revenue_png(as_decimals) == segment_revenue_png(SEGMENT_SUMMARY)
+
+
+def test_segment_without_revenue_draws_a_zero_bar():
+    with_null = SEGMENT_SUMMARY.assign(total_revenue=[1500.0, 620.5, None])
+    assert with_null.pipe(segment_revenue_png) == SEGMENT_SUMMARY.assign(
+        total_revenue=[1500.0, 620.5, 0.0]
+    ).pipe(segment_revenue_png)
