@@ -18,3 +18,11 @@ PARTITIONS_START = os.environ.get("LAKEHOUSE_PARTITIONS_START", DEFAULT_PARTITIO
 daily_partitions = DailyPartitionsDefinition(
     start_date=PARTITIONS_START, timezone="UTC", end_offset=1
 )
+
+
+def window_dates(start, end) -> list:
+    """The calendar dates of a partition time window [start, end)."""
+    import datetime as dt
+
+    first, last = start.date(), end.date()
+    return [first + dt.timedelta(days=i) for i in range((last - first).days)]

@@ -378,18 +378,35 @@ class DeltaSparkIOManager(ConfigurableIOManager):
     def load_input(self, context: InputContext) -> Any:
         spark = self.spark.spark_session
         layer, table, path = self._table_path(context.asset_key.path)
-        if not table_exists(spark, path):
+        upstream = context.upstream_output
+        partition_expr = (upstream.definition_metadata or {}).get("partition_expr") if upstream else None
+        window = context.asset_partitions_time_window if context.has_asset_partitions else None
+        # A partitioned downstream reads only its partitions: a literal predicate Delta prunes on.
+        df = read_table(
+            spark,
+            path,
+            partition_expr,
+            window.start if window else None,
+            window.end if window else None,
+        )
+        if df is None:
             raise FileNotFoundError(
                 f"Table {layer}.{table} does not exist at {path}: materialize "
                 f"{context.asset_key.to_user_string()} first."
             )
-        df = spark.read.format("delta").load(path)
-        upstream_meta = (context.upstream_output.definition_metadata or {}) if (
-            context.upstream_output
-        ) else {}
-        partition_expr = upstream_meta.get("partition_expr")
-        if context.has_asset_partitions and partition_expr:
-            # Only the partitions the downstream needs: a literal predicate Delta prunes on.
-            window = context.asset_partitions_time_window
-            df = df.where(window_predicate(partition_expr, window.start, window.end))
         return df
+
+def read_table(
+    spark: Any,
+    path: str,
+    partition_expr: str | None = None,
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
+) -> Any | None:
+    """A Delta table (or its [start, end) window of a date column), or None if it does not exist."""
+    if not table_exists(spark, path):
+        return None
+    df = spark.read.format("delta").load(path)
+    if partition_expr and start is not None and end is not None:
+        df = df.where(window_predicate(partition_expr, start, end))
+    return df

@@ -1,0 +1,109 @@
+"""Bronze: one multi-asset per landing dataset, daily-partitioned by landing date.
+
+Each writes three tables: ``bronze.<dataset>`` (every parsed row, typed, with ingestion
+metadata), ``bronze.quarantine_<dataset>`` (records that could not be parsed at all) and
+``bronze.ledger_<dataset>`` (one row per landing file: hash, counts, status).
+"""
+
+
+import datetime as dt
+
+from dagster import (
+    AssetExecutionContext,
+    AssetOut,
+    BackfillPolicy,
+    MetadataValue,
+    Output,
+    multi_asset,
+)
+
+from lakehouse_assets.landing import DATASETS, scan_landing_zone
+from lakehouse_assets.partitions import daily_partitions, window_dates
+from lakehouse_assets.resources import LakehouseStorage, SparkResource
+from lakehouse_assets.resources.delta_io_manager import read_table
+from lakehouse_assets.transforms.bronze import PreviousIngestion, ingest_files
+
+BY_LINE = {"merge_keys": ["_source_file", "_line_number"], "partition_expr": "_landing_date"}
+BY_FILE = {"merge_keys": ["file_path"], "partition_expr": "_landing_date"}
+
+
+def bronze_table_names(dataset: str) -> tuple[str, str, str]:
+    return dataset, f"quarantine_{dataset}", f"ledger_{dataset}"
+
+
+def build_bronze_asset(dataset: str):
+    spec = DATASETS[dataset]
+    rows_table, quarantine_table, ledger_table = bronze_table_names(dataset)
+
+    @multi_asset(
+        name=f"bronze_{dataset}",
+        outs={
+            f"bronze__{rows_table}": AssetOut(
+                key=["bronze", rows_table],
+                description=f"Every row of the landed `{dataset}` CSV files, typed per the "
+                "landing contract; unparseable values in `_rescued_data`.",
+                metadata=BY_LINE,
+                group_name="bronze",
+                kinds={"spark", "delta"},
+            ),
+            f"bronze__{quarantine_table}": AssetOut(
+                key=["bronze", quarantine_table],
+                description=f"`{dataset}` records that could not be parsed as CSV, with the "
+                "raw text and the reason.",
+                metadata=BY_LINE,
+                group_name="bronze",
+                kinds={"spark", "delta"},
+            ),
+            f"bronze__{ledger_table}": AssetOut(
+                key=["bronze", ledger_table],
+                description=f"Ingestion ledger of `{dataset}`: one row per landing file with "
+                "its size, content hash, counts and status (loaded, unchanged, failed).",
+                metadata=BY_FILE,
+                group_name="bronze",
+                kinds={"spark", "delta"},
+            ),
+        },
+        partitions_def=daily_partitions,
+        backfill_policy=BackfillPolicy.single_run(),
+    )
+    def _bronze(context: AssetExecutionContext, spark: SparkResource, storage: LakehouseStorage):
+        session = spark.spark_session
+        window = context.partition_time_window
+        scan = scan_landing_zone(
+            storage.landing, datasets=(dataset,), dates=set(window_dates(window.start, window.end))
+        )
+        for reason in scan.skipped:
+            context.log.warning(f"Skipped {reason}")
+
+        def previous(table: str):
+            return read_table(
+                session, storage.table_path("bronze", table), "_landing_date",
+                window.start, window.end,
+            )
+
+        ledger = previous(ledger_table)
+        batch = ingest_files(
+            session,
+            spec,
+            scan.files,
+            PreviousIngestion(
+                bronze=previous(rows_table),
+                quarantine=previous(quarantine_table),
+                ledger=[r.asDict() for r in ledger.collect()] if ledger is not None else [],
+            ),
+            run_id=context.run_id,
+            ingested_at=dt.datetime.now(dt.timezone.utc).replace(tzinfo=None),
+        )
+        files = {
+            "files_loaded": MetadataValue.int(batch.files_loaded),
+            "files_unchanged": MetadataValue.int(batch.files_unchanged),
+            "files_failed": MetadataValue.int(batch.files_failed),
+        }
+        yield Output(batch.bronze, output_name=f"bronze__{rows_table}", metadata=files)
+        yield Output(batch.quarantine, output_name=f"bronze__{quarantine_table}")
+        yield Output(batch.ledger, output_name=f"bronze__{ledger_table}", metadata=files)
+
+    return _bronze
+
+
+bronze_assets = [build_bronze_asset(dataset) for dataset in DATASETS]

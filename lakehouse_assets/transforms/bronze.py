@@ -1,0 +1,314 @@
+"""Bronze ingestion: landing CSV files to typed rows, quarantined lines and a ledger entry per file.
+
+Nothing is lost at bronze:
+* every record of a file becomes either a bronze row or a quarantine row (with its raw text
+  and the reason), so ``rows_loaded + lines_quarantined = records`` holds per file;
+* a value that does not parse as its column's type is null in that column and kept verbatim
+  in ``_rescued_data`` (a JSON object, as Auto Loader's rescued-data column), together with the
+  values of columns the contract does not know;
+* a file that cannot be read at all (not UTF-8, unreadable) is a ledger row with status
+  ``failed`` and its error; the other files of the day still load.
+
+Parsing is line-oriented RFC 4180: a record is one physical line unless a quoted field spans
+lines; a quote that never closes quarantines that one line instead of swallowing the file.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from lakehouse_assets.landing import DatasetSpec, LandingFile
+
+# A quoted field may span lines; beyond this many lines an open quote is treated as broken.
+MAX_LINES_PER_RECORD = 50
+
+STATUS_LOADED = "loaded"
+STATUS_UNCHANGED = "unchanged"
+STATUS_FAILED = "failed"
+
+METADATA_COLUMNS = (
+    "_rescued_data",
+    "_landing_date",
+    "_source_file",
+    "_line_number",
+    "_file_hash",
+    "_ingested_at",
+    "_run_id",
+)
+
+
+@dataclass
+class ParsedFile:
+    file: LandingFile
+    content_hash: str
+    rows: list[tuple[int, dict[str, str]]] = field(default_factory=list)  # (line, values)
+    quarantined: list[tuple[int, str, str]] = field(default_factory=list)  # (line, raw, reason)
+    blank_lines: int = 0
+    error: str | None = None
+
+    @property
+    def records(self) -> int:
+        return len(self.rows) + len(self.quarantined)
+
+
+def _records(lines: list[str]) -> Iterable[tuple[int, str, list[str] | None]]:
+    """Yield (first line number, raw text, fields or None when unparseable) per record."""
+    i = 0
+    while i < len(lines):
+        end = i + 1
+        # An odd number of quotes leaves a quoted field open: take lines until it closes.
+        quotes = lines[i].count('"')
+        while quotes % 2 == 1 and end < len(lines) and end - i < MAX_LINES_PER_RECORD:
+            quotes += lines[end].count('"')
+            end += 1
+        if quotes % 2 == 1:
+            yield i + 1, lines[i], None
+            i += 1
+            continue
+        raw = "\n".join(lines[i:end])
+        try:
+            fields = next(csv.reader([raw], strict=True)) if raw else []
+        except csv.Error:
+            fields = None
+        yield i + 1, raw, fields
+        i = end
+
+
+def parse_csv(file: LandingFile, content: bytes) -> ParsedFile:
+    """Split one landing file into rows and quarantined records (no Spark involved)."""
+    parsed = ParsedFile(file=file, content_hash=hashlib.sha256(content).hexdigest())
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        parsed.error = f"not UTF-8: {exc}"
+        return parsed
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()  # the newline that ends the last record
+    lines = [line[:-1] if line.endswith("\r") else line for line in lines]
+    header: list[str] | None = None
+    for line_number, raw, fields in _records(lines):
+        if header is None:
+            if fields is None:
+                parsed.error = f"unparseable header line: {raw[:200]!r}"
+                return parsed
+            header = [name.strip().lower() for name in fields]
+            if len(set(header)) != len(header):
+                parsed.error = f"duplicate column names in header: {header}"
+                return parsed
+            continue
+        if raw.strip() == "":
+            parsed.blank_lines += 1
+            continue
+        if fields is None:
+            parsed.quarantined.append((line_number, raw, "malformed CSV: unbalanced quote"))
+        elif len(fields) != len(header):
+            parsed.quarantined.append(
+                (line_number, raw, f"expected {len(header)} fields, found {len(fields)}")
+            )
+        else:
+            parsed.rows.append((line_number, dict(zip(header, fields))))
+    return parsed
+
+
+def _typed(column: str, spark_type: str | None) -> str:
+    raw = f"nullif(`{column}`, '')"
+    if spark_type is None:
+        return raw
+    if spark_type == "timestamp":
+        return f"try_to_timestamp(trim({raw}))"
+    return f"try_cast(trim({raw}) AS {spark_type})"
+
+
+def _audit(ingested_at: dt.datetime, run_id: str) -> list[str]:
+    return [
+        f"TIMESTAMP'{ingested_at.isoformat(sep=' ')}' AS _ingested_at",
+        f"'{run_id}' AS _run_id",
+    ]
+
+
+def parsed_frames(
+    spark: Any,
+    spec: DatasetSpec,
+    parsed_files: list[ParsedFile],
+    *,
+    ingested_at: dt.datetime,
+    run_id: str,
+) -> tuple[Any, Any]:
+    """(bronze rows, quarantined records) DataFrames of freshly parsed files."""
+    import pandas as pd
+
+    known = spec.columns
+    columns: dict[str, list[Any]] = {
+        c: [] for c in (*known, "_extra", "_landing_date", "_source_file", "_line_number",
+                        "_file_hash")
+    }
+    for pf in parsed_files:
+        for line_number, values in pf.rows:
+            for column in known:
+                columns[column].append(values.get(column))
+            extra = {k: v for k, v in values.items() if k not in known and v != ""}
+            columns["_extra"].append(json.dumps(extra, sort_keys=True) if extra else None)
+            columns["_landing_date"].append(pf.file.landing_date)
+            columns["_source_file"].append(pf.file.relative_path)
+            columns["_line_number"].append(line_number)
+            columns["_file_hash"].append(pf.content_hash)
+    raw_schema = ", ".join(
+        [*(f"`{c}` string" for c in known), "_extra string", "_landing_date date",
+         "_source_file string", "_line_number int", "_file_hash string"]
+    )
+    raw = spark.createDataFrame(pd.DataFrame(columns), schema=raw_schema)
+    # Values that fail to parse, and unknown columns, are rescued verbatim as JSON.
+    failures = ", ".join(
+        f"'{c}', CASE WHEN nullif(`{c}`, '') IS NOT NULL AND {_typed(c, t)} IS NULL "
+        f"THEN `{c}` END"
+        for c, t in spec.types.items()
+    )
+    rescued = (
+        f"map_concat(map_filter(map({failures}), (k, v) -> v IS NOT NULL), "
+        "coalesce(from_json(_extra, 'map<string,string>'), map()))"
+    )
+    bronze = raw.selectExpr(
+        *(f"{_typed(c, spec.types.get(c))} AS `{c}`" for c in known),
+        f"CASE WHEN size({rescued}) > 0 THEN to_json({rescued}) END AS _rescued_data",
+        "_landing_date",
+        "_source_file",
+        "_line_number",
+        "_file_hash",
+        *_audit(ingested_at, run_id),
+    )
+    quarantine = spark.createDataFrame(
+        pd.DataFrame(
+            [
+                (pf.file.landing_date, pf.file.relative_path, line, raw_text, reason,
+                 pf.content_hash)
+                for pf in parsed_files
+                for line, raw_text, reason in pf.quarantined
+            ],
+            columns=list(QUARANTINE_COLUMNS),
+        ),
+        schema=QUARANTINE_SCHEMA,
+    ).selectExpr("*", *_audit(ingested_at, run_id))
+    return bronze, quarantine
+
+
+QUARANTINE_COLUMNS = (
+    "_landing_date", "_source_file", "_line_number", "raw_line", "reason", "_file_hash"
+)
+QUARANTINE_SCHEMA = (
+    "_landing_date date, _source_file string, _line_number int, raw_line string, "
+    "reason string, _file_hash string"
+)
+LEDGER_SCHEMA = (
+    "_landing_date date, file_path string, size_bytes bigint, content_hash string, "
+    "records int, rows_loaded int, lines_quarantined int, blank_lines int, status string, "
+    "error string, _run_id string, _ingested_at timestamp"
+)
+
+
+@dataclass
+class PreviousIngestion:
+    """What bronze already holds for the landing dates being ingested (None: nothing yet)."""
+
+    bronze: Any | None
+    quarantine: Any | None
+    ledger: list[dict[str, Any]]
+
+
+@dataclass
+class BronzeBatch:
+    bronze: Any
+    quarantine: Any
+    ledger: Any
+    files_loaded: int
+    files_unchanged: int
+    files_failed: int
+
+
+def ingest_files(
+    spark: Any,
+    spec: DatasetSpec,
+    files: list[LandingFile],
+    previous: PreviousIngestion,
+    *,
+    run_id: str,
+    ingested_at: dt.datetime,
+    read_bytes: Any = None,
+) -> BronzeBatch:
+    """The full bronze content of the given landing files' dates.
+
+    A file whose content hash the ledger already has as loaded is not parsed again: its rows
+    and quarantined lines are carried over from bronze as they are. A changed file is parsed
+    anew and replaces its earlier rows.
+    """
+    read_bytes = read_bytes or (lambda path: open(path, "rb").read())
+    loaded_before = {
+        row["file_path"]: row
+        for row in previous.ledger
+        if row["status"] in (STATUS_LOADED, STATUS_UNCHANGED)
+    }
+    parsed: list[ParsedFile] = []
+    ledger: list[dict[str, Any]] = []
+    unchanged: list[str] = []
+    for file in files:
+        try:
+            content = read_bytes(file.path)
+        except OSError as exc:
+            pf = ParsedFile(file=file, content_hash="", error=f"unreadable: {exc}")
+            ledger.append(ledger_row(pf, status=STATUS_FAILED, run_id=run_id,
+                                     ingested_at=ingested_at))
+            continue
+        digest = hashlib.sha256(content).hexdigest()
+        before = loaded_before.get(file.relative_path)
+        if before is not None and before["content_hash"] == digest:
+            unchanged.append(file.relative_path)
+            ledger.append({**before, "status": STATUS_UNCHANGED, "_run_id": run_id,
+                           "_ingested_at": ingested_at})
+            continue
+        pf = parse_csv(file, content)
+        parsed.append(pf)
+        ledger.append(ledger_row(pf, status=STATUS_LOADED, run_id=run_id,
+                                 ingested_at=ingested_at))
+
+    bronze, quarantine = parsed_frames(
+        spark, spec, [pf for pf in parsed if pf.error is None],
+        ingested_at=ingested_at, run_id=run_id,
+    )
+    if unchanged:
+        keep = "_source_file IN (" + ", ".join(f"'{p}'" for p in unchanged) + ")"
+        if previous.bronze is not None:
+            bronze = bronze.unionByName(previous.bronze.where(keep), allowMissingColumns=True)
+        if previous.quarantine is not None:
+            quarantine = quarantine.unionByName(previous.quarantine.where(keep))
+    return BronzeBatch(
+        bronze=bronze,
+        quarantine=quarantine,
+        ledger=spark.createDataFrame(ledger, schema=LEDGER_SCHEMA),
+        files_loaded=sum(1 for r in ledger if r["status"] == STATUS_LOADED),
+        files_unchanged=len(unchanged),
+        files_failed=sum(1 for r in ledger if r["status"] == STATUS_FAILED),
+    )
+
+
+def ledger_row(
+    pf: ParsedFile, *, status: str, run_id: str, ingested_at: dt.datetime
+) -> dict[str, Any]:
+    return {
+        "_landing_date": pf.file.landing_date,
+        "file_path": pf.file.relative_path,
+        "size_bytes": pf.file.size,
+        "content_hash": pf.content_hash,
+        "records": pf.records,
+        "rows_loaded": len(pf.rows),
+        "lines_quarantined": len(pf.quarantined),
+        "blank_lines": pf.blank_lines,
+        "status": status if pf.error is None else STATUS_FAILED,
+        "error": pf.error,
+        "_run_id": run_id,
+        "_ingested_at": ingested_at,
+    }

@@ -1,0 +1,136 @@
+"""Bronze ingestion: CSV parsing rules, and real Dagster runs over real landing files."""
+
+import datetime as dt
+import os
+
+import pytest
+from dagster import materialize
+
+from lakehouse_assets.assets.bronze import bronze_assets
+from lakehouse_assets.datagen import generate_landing_zone
+from lakehouse_assets.landing import LandingFile
+from lakehouse_assets.resources import LakehouseStorage, build_resources
+from lakehouse_assets.transforms.bronze import parse_csv
+
+ORDERS_HEADER = "order_id,customer_id,order_date,status,shipping_cost,coupon\n"
+
+
+def _file(rel="orders/2024-01-05/a.csv"):
+    return LandingFile("orders", dt.date(2024, 1, 5), "/nowhere/" + rel, rel, 0)
+
+
+def test_parse_csv_keeps_every_record_and_explains_rejects():
+    content = (
+        ORDERS_HEADER
+        + "1,10,2024-01-05,pending,5.00,X\n"
+        + '2,10,2024-01-05,"multi\nline status",5.00,\n'  # a quoted newline: one record
+        + "\n"  # blank line: counted, not a record
+        + "3,10,2024-01-05,pending\n"  # too few fields
+        + '4,10,2024-01-05,"never closed,5.00,\n'  # unbalanced quote
+        + "5,11,2024-01-05,completed,7.50,\r\n"
+    ).encode()
+    parsed = parse_csv(_file(), content)
+    assert [line for line, _ in parsed.rows] == [2, 3, 8]
+    assert parsed.rows[1][1]["status"] == "multi\nline status"
+    assert [(line, reason) for line, _, reason in parsed.quarantined] == [
+        (6, "expected 6 fields, found 4"),
+        (7, "malformed CSV: unbalanced quote"),
+    ]
+    assert parsed.blank_lines == 1 and parsed.records == 5 and parsed.error is None
+
+
+def test_parse_csv_fails_a_file_that_is_not_utf8():
+    parsed = parse_csv(_file(), ORDERS_HEADER.encode() + "1,10,2024-01-05,réglé,1,\n".encode("latin-1"))
+    assert parsed.error.startswith("not UTF-8") and parsed.rows == []
+
+
+def write(root, rel, text, encoding="utf-8"):
+    path = os.path.join(root, rel)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w", encoding=encoding, newline="") as f:
+        f.write(text)
+    return path
+
+
+@pytest.fixture
+def env(spark, tmp_path):
+    storage = LakehouseStorage(
+        lakehouse_root=str(tmp_path / "lakehouse"), landing_root=str(tmp_path / "landing")
+    )
+    return storage, build_resources(storage)
+
+
+def run_bronze(resources, day, dataset="orders"):
+    asset = next(a for a in bronze_assets if a.node_def.name == f"bronze_{dataset}")
+    return materialize([asset], partition_key=day, resources=resources)
+
+
+def table(spark, storage, name, layer="bronze"):
+    return spark.read.format("delta").load(storage.table_path(layer, name))
+
+
+def test_bronze_run_loads_rescues_quarantines_and_skips_unchanged_files(spark, env):
+    storage, resources = env
+    day = "2024-01-05"
+    write(storage.landing, f"orders/{day}/a.csv",
+          ORDERS_HEADER + "1,10,2024-01-05,pending,5.00,X\n2,10,not-a-date,pending,abc,\n3,10\n")
+    write(storage.landing, f"orders/{day}/b.csv", ORDERS_HEADER + "4,12,2024-01-05T10:30:00,completed,1.5,\n")
+    write(storage.landing, f"orders/{day}/c.csv", "order_id,status\n9,cancelled\n".encode("utf-8").decode() )
+    with open(os.path.join(storage.landing, f"orders/{day}/latin.csv"), "wb") as f:
+        f.write(ORDERS_HEADER.encode() + "5,1,2024-01-05,réglé,1,\n".encode("latin-1"))
+
+    assert run_bronze(resources, day).success
+    rows = {r["order_id"]: r for r in table(spark, storage, "orders").collect()}
+    assert sorted(rows) == ["1", "2", "4", "9"]
+    assert rows["1"]["shipping_cost"] == pytest.approx(5) and rows["1"]["_rescued_data"] == '{"coupon":"X"}'
+    assert rows["2"]["order_date"] is None and rows["2"]["shipping_cost"] is None
+    assert rows["2"]["_rescued_data"] == '{"order_date":"not-a-date","shipping_cost":"abc"}'
+    assert rows["4"]["order_date"] == dt.datetime(2024, 1, 5, 10, 30)
+    assert rows["9"]["customer_id"] is None  # a missing required column is silver's to reject
+    assert rows["1"]["_source_file"] == f"orders/{day}/a.csv" and rows["1"]["_line_number"] == 2
+    quarantine = table(spark, storage, "quarantine_orders").collect()
+    assert [(q["_source_file"], q["_line_number"], q["raw_line"]) for q in quarantine] == [
+        (f"orders/{day}/a.csv", 4, "3,10")
+    ]
+    ledger = {r["file_path"].rsplit("/", 1)[1]: r for r in table(spark, storage, "ledger_orders").collect()}
+    assert {k: v["status"] for k, v in ledger.items()} == {
+        "a.csv": "loaded", "b.csv": "loaded", "c.csv": "loaded", "latin.csv": "failed"
+    }
+    assert ledger["latin.csv"]["error"].startswith("not UTF-8")
+    assert (ledger["a.csv"]["records"], ledger["a.csv"]["rows_loaded"], ledger["a.csv"]["lines_quarantined"]) == (3, 2, 1)
+    first_ingest = rows["1"]["_ingested_at"]
+
+    # Re-delivering the same bytes changes no row; a corrected file replaces its rows.
+    write(storage.landing, f"orders/{day}/a.csv",
+          ORDERS_HEADER + "1,10,2024-01-05,pending,5.00,X\n2,10,not-a-date,pending,abc,\n3,10\n")
+    write(storage.landing, f"orders/{day}/b.csv", ORDERS_HEADER + "4,12,2024-01-05,cancelled,1.5,\n")
+    result = run_bronze(resources, day)
+    meta = result.asset_materializations_for_node("bronze_orders")[0].metadata
+    assert meta["files_unchanged"].value == 2 and meta["files_loaded"].value == 1
+    rows = {r["order_id"]: r for r in table(spark, storage, "orders").collect()}
+    assert rows["1"]["_ingested_at"] == first_ingest
+    assert rows["4"]["status"] == "cancelled" and len(rows) == 4
+    ledger = {r["file_path"].rsplit("/", 1)[1]: r["status"] for r in table(spark, storage, "ledger_orders").collect()}
+    assert ledger == {"a.csv": "unchanged", "b.csv": "loaded", "c.csv": "unchanged", "latin.csv": "failed"}
+
+
+def test_generated_files_with_defects_conserve_every_record(spark, env, tmp_path):
+    storage, resources = env
+    summary = generate_landing_zone(
+        storage.landing, seed=7, order_items=1500, start="2024-01-01", days=4, defect_rate=0.05
+    )
+    assert sum(summary["defects"].values()) > 0
+    for dataset in ("orders", "order_items"):
+        assert run_bronze(resources, "2024-01-02", dataset).success
+        ledger = table(spark, storage, f"ledger_{dataset}").collect()
+        assert ledger, "the day has files"
+        loaded = table(spark, storage, dataset).groupBy("_source_file").count().collect()
+        quarantined = table(spark, storage, f"quarantine_{dataset}").groupBy("_source_file").count().collect()
+        loaded, quarantined = dict(map(tuple, loaded)), dict(map(tuple, quarantined))
+        for entry in ledger:
+            if entry["status"] == "failed":
+                assert loaded.get(entry["file_path"]) is None
+                continue
+            assert loaded.get(entry["file_path"], 0) == entry["rows_loaded"]
+            assert quarantined.get(entry["file_path"], 0) == entry["lines_quarantined"]
+            assert entry["rows_loaded"] + entry["lines_quarantined"] == entry["records"]
