@@ -390,7 +390,7 @@ def fct_high_risk_orders(
         "orders_that_day",
         *[condition.alias(name) for name, (condition, _) in rules.items()],
         F.array_compact(
-            F.array(*[F.when(condition, reason) for condition, reason in rules.values()])
+            F.array(*[F.when(condition, why) for condition, why in rules.values()])
         ).alias("risk_reasons"),
     )
     return flagged.withColumn("risk_flag_count", F.size("risk_reasons")).where(
