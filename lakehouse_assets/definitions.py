@@ -4,13 +4,45 @@ Runs use the in-process executor: all steps of a run share one process and there
 SparkSession (one JVM), instead of a JVM per step.
 """
 
-from dagster import Definitions, in_process_executor
+import warnings
 
-from lakehouse_assets.assets.bronze import bronze_assets
-from lakehouse_assets.resources import build_resources
+from dagster import BetaWarning, Definitions, define_asset_job, in_process_executor
+
+# backfill_policy is marked beta; single-run backfills are what we want for Spark.
+warnings.filterwarnings("ignore", category=BetaWarning)
+
+from lakehouse_assets.assets.bronze import bronze_assets  # noqa: E402
+from lakehouse_assets.assets.gold.customers import customer_assets  # noqa: E402
+from lakehouse_assets.assets.gold.products import product_assets  # noqa: E402
+from lakehouse_assets.assets.gold.sales import sales_assets  # noqa: E402
+from lakehouse_assets.assets.ml import ml_assets  # noqa: E402
+from lakehouse_assets.assets.silver import silver_assets  # noqa: E402
+from lakehouse_assets.partitions import daily_partitions  # noqa: E402
+from lakehouse_assets.resources import build_resources  # noqa: E402
+from lakehouse_assets.sensors import sensors  # noqa: E402
+
+all_assets = [
+    *bronze_assets,
+    *silver_assets,
+    *customer_assets,
+    *product_assets,
+    *sales_assets,
+    *ml_assets,
+]
+
+# Everything, for a partition range in one run (single-run backfill of the daily partitions).
+build_lakehouse_job = define_asset_job(
+    "build_lakehouse",
+    selection="*",
+    partitions_def=daily_partitions,
+    description="Every bronze, silver, gold and ML table for a range of landing dates, in one "
+    "run (one SparkSession).",
+)
 
 defs = Definitions(
-    assets=[*bronze_assets],
+    assets=all_assets,
+    jobs=[build_lakehouse_job],
+    sensors=sensors,
     resources=build_resources(),
     executor=in_process_executor,
 )

@@ -15,6 +15,7 @@ on the asset's definition metadata:
   partitions (a record re-sent on a later landing date): the MERGE matches on the key alone,
   and a row is only replaced by a version from the same or a later partition, so a backfill of
   an old date never overwrites newer data.
+  Without ``partition_expr`` the output upserts the keys it carries (see ``MergePlan``).
   Schema evolution is additive: new output columns are added, columns missing from the output
   stay (null in new rows); a changed column type is an error.
 
@@ -28,6 +29,7 @@ import datetime as dt
 import logging
 import time
 from functools import reduce
+from dataclasses import dataclass
 from typing import Any, Sequence
 
 from dagster import (
@@ -105,6 +107,143 @@ def _refuse_type_changes(source_schema: Any, target_types: dict[str, Any], path:
         )
 
 
+@dataclass(frozen=True)
+class MergePlan:
+    """How one partitioned output is merged, read from the asset's definition metadata.
+
+    * ``merge_keys``: the row identity (required).
+    * ``partition_expr``: the date column holding each row's Dagster partition. With it, the
+      output *replaces* the run's partition window: the window's literal predicate goes into
+      the MERGE condition and rows of the window missing from the output are deleted.
+      Without it, the output *upserts* the keys it carries and deletes nothing (for tables
+      keyed by another date than the partition's, such as daily sales by order date).
+    * ``key_scope``: ``"partition"`` (a key lives in one window) or ``"table"`` (a key is
+      unique in the table and may move between partitions; a row is replaced only by a
+      version whose ``partition_expr`` is the same or later).
+    * ``physical_partition``: the column the Delta table is partitioned by on disk
+      (default: ``partition_expr``).
+    """
+
+    name: str
+    merge_keys: tuple[str, ...]
+    partition_expr: str | None
+    key_scope: str
+    physical_partition: str | None
+    start: dt.datetime
+    end: dt.datetime
+
+    @classmethod
+    def from_metadata(
+        cls, name: str, meta: dict[str, Any], start: dt.datetime, end: dt.datetime
+    ) -> "MergePlan":
+        merge_keys = tuple(meta.get("merge_keys") or ())
+        key_scope = meta.get("key_scope", "partition")
+        partition_expr = meta.get("partition_expr")
+        if not merge_keys:
+            raise ValueError(
+                f"Partitioned asset {name} must declare 'merge_keys' in its metadata "
+                "for the Delta IO manager."
+            )
+        if key_scope not in ("partition", "table") or (
+            key_scope == "table" and not partition_expr
+        ):
+            raise ValueError(
+                f"Asset {name}: key_scope must be 'partition' or 'table' (with partition_expr)."
+            )
+        return cls(
+            name=name,
+            merge_keys=merge_keys,
+            partition_expr=partition_expr,
+            key_scope=key_scope,
+            physical_partition=meta.get("physical_partition", partition_expr),
+            start=start,
+            end=end,
+        )
+
+    @property
+    def required_columns(self) -> list[str]:
+        return [*self.merge_keys, *filter(None, [self.partition_expr, self.physical_partition])]
+
+    def window(self, alias: str = "") -> str:
+        assert self.partition_expr
+        return window_predicate(self.partition_expr, self.start, self.end, alias)
+
+    def validate(self, source: Any) -> None:
+        """Refuse duplicate or null keys, and rows outside the window; nothing is written then."""
+        from pyspark.sql import functions as F
+
+        keys = list(self.merge_keys)
+        # One pass; Delta's own message would only say "multiple source rows matched", and
+        # only for keys already in the table.
+        any_null_key = reduce(lambda a, b: a | b, [F.col(k).isNull() for k in keys])
+        offenders = (
+            source.groupBy(*keys)
+            .count()
+            .where((F.col("count") > 1) | any_null_key)
+            .orderBy(F.col("count").desc(), *keys)
+            .limit(5)
+            .collect()
+        )
+        if offenders:
+            shown = "; ".join(f"{dict((k, r[k]) for k in keys)} x{r['count']}" for r in offenders)
+            raise DuplicateMergeKeyError(
+                f"Asset {self.name} produced duplicate or null merge keys {keys}; nothing was "
+                f"written. First offending keys: {shown}."
+            )
+        if self.partition_expr and self.key_scope == "partition":
+            outside = (
+                source.where(f"NOT ({self.window()})")
+                .select(self.partition_expr)
+                .distinct()
+                .limit(5)
+                .collect()
+            )
+            if outside:
+                raise PartitionWindowError(
+                    f"Asset {self.name} produced rows with {self.partition_expr} outside its "
+                    f"partition window [{self.start:%Y-%m-%d}, {self.end:%Y-%m-%d}): "
+                    f"{[r[0] for r in outside]}; nothing was written."
+                )
+
+    def merge(self, spark: Any, source: Any, path: str) -> None:
+        """One MERGE commit (or the table's first write)."""
+        from delta.tables import DeltaTable
+
+        if not DeltaTable.isDeltaTable(spark, path):
+            writer = source.write.format("delta").mode("errorifexists")
+            if self.physical_partition:
+                writer = writer.partitionBy(self.physical_partition)
+            writer.save(path)
+            return
+        target = DeltaTable.forPath(spark, path)
+        target_types = {f.name: f.dataType for f in target.toDF().schema.fields}
+        _refuse_type_changes(source.schema, target_types, path)
+        on = " AND ".join(f"t.`{k}` = s.`{k}`" for k in self.merge_keys)
+        if self.partition_expr and self.key_scope == "partition":
+            on = f"{on} AND {self.window('t')}"
+        business = [
+            c for c in source.columns if c not in self.merge_keys and c not in AUDIT_COLUMNS
+        ]
+        # A matched row is rewritten only when a value differs (null-safe) or a column new to
+        # the table carries a value: unchanged rows keep their files and audit columns.
+        differences = [f"NOT (t.`{c}` <=> s.`{c}`)" for c in business if c in target_types]
+        differences += [f"s.`{c}` IS NOT NULL" for c in business if c not in target_types]
+        changed = " OR ".join(differences) or "false"
+        if self.key_scope == "table":
+            # A version from an older partition (an out-of-order backfill) never wins.
+            changed = f"({changed}) AND s.`{self.partition_expr}` >= t.`{self.partition_expr}`"
+        builder = (
+            target.alias("t")
+            .merge(source.alias("s"), on)
+            .withSchemaEvolution()
+            .whenMatchedUpdateAll(condition=changed)
+            .whenNotMatchedInsertAll()
+        )
+        if self.partition_expr:
+            builder = builder.whenNotMatchedBySourceDelete(condition=self.window("t"))
+        builder.execute()
+
+
 def table_exists(spark: Any, path: str) -> bool:
     from delta.tables import DeltaTable
 
@@ -150,163 +289,35 @@ class DeltaSparkIOManager(ConfigurableIOManager):
         spark = self.spark.spark_session
         layer, table, path = self._table_path(context.asset_key.path)
         meta = context.definition_metadata or {}
-        merge_keys = list(meta.get("merge_keys") or [])
-        partition_expr = meta.get("partition_expr")
-
+        name = f"{layer}.{table}"
         if context.has_asset_partitions:
-            if not (merge_keys and partition_expr):
-                raise ValueError(
-                    f"Partitioned asset {layer}.{table} must declare 'merge_keys' and "
-                    "'partition_expr' in its metadata for the Delta IO manager."
-                )
             window = context.asset_partitions_time_window
-            self._merge_window(
-                context,
-                spark,
-                obj,
-                path,
-                f"{layer}.{table}",
-                merge_keys,
-                partition_expr,
-                window.start,
-                window.end,
-                key_scope=meta.get("key_scope", "partition"),
-            )
+            plan = MergePlan.from_metadata(name, meta, window.start, window.end)
+            self._merge(context, spark, obj, path, plan)
         else:
-            self._with_retries(
-                context,
-                f"{layer}.{table}",
-                lambda: self._overwrite(obj, path, partition_expr),
-            )
+            physical = meta.get("physical_partition")
+            self._with_retries(context, name, lambda: self._overwrite(obj, path, physical))
         if self.register_in_catalog:
             self._register(spark, layer, table, path, context)
         context.add_output_metadata(self._materialization_metadata(spark, path))
 
-    def _overwrite(self, df: Any, path: str, partition_expr: str | None) -> None:
+    @staticmethod
+    def _overwrite(df: Any, path: str, physical_partition: str | None) -> None:
         writer = df.write.format("delta").mode("overwrite").option("overwriteSchema", "true")
-        if partition_expr:
-            writer = writer.partitionBy(partition_expr)
+        if physical_partition:
+            writer = writer.partitionBy(physical_partition)
         writer.save(path)
 
-    def _merge_window(
-        self,
-        context: OutputContext,
-        spark: Any,
-        df: Any,
-        path: str,
-        name: str,
-        merge_keys: list[str],
-        partition_expr: str,
-        start: dt.datetime,
-        end: dt.datetime,
-        key_scope: str,
-    ) -> None:
-        missing = [c for c in [*merge_keys, partition_expr] if c not in df.columns]
+    def _merge(self, context: Any, spark: Any, df: Any, path: str, plan: "MergePlan") -> None:
+        missing = [c for c in plan.required_columns if c not in df.columns]
         if missing:
-            raise ValueError(f"Output of {name} lacks the declared columns {missing}.")
-        source = df.persist()
+            raise ValueError(f"Output of {plan.name} lacks the declared columns {missing}.")
+        source = df.persist()  # validated, then merged: compute it once
         try:
-            self._validate_source(source, name, merge_keys, partition_expr, start, end, key_scope)
-            self._with_retries(
-                context,
-                name,
-                lambda: self._merge_once(
-                    spark, source, path, merge_keys, partition_expr, start, end, key_scope
-                ),
-            )
+            plan.validate(source)
+            self._with_retries(context, plan.name, lambda: plan.merge(spark, source, path))
         finally:
             source.unpersist()
-
-    @staticmethod
-    def _validate_source(
-        source: Any,
-        name: str,
-        merge_keys: list[str],
-        partition_expr: str,
-        start: dt.datetime,
-        end: dt.datetime,
-        key_scope: str,
-    ) -> None:
-        from pyspark.sql import functions as F
-
-        # One pass finds duplicate and null keys; Delta's own message would only say
-        # "multiple source rows matched" and only for rows already in the table.
-        any_null_key = reduce(lambda a, b: a | b, [F.col(k).isNull() for k in merge_keys])
-        offenders = (
-            source.groupBy(*merge_keys)
-            .count()
-            .where((F.col("count") > 1) | any_null_key)
-            .orderBy(F.col("count").desc(), *merge_keys)
-            .limit(5)
-            .collect()
-        )
-        if offenders:
-            shown = "; ".join(
-                f"{dict((k, r[k]) for k in merge_keys)} x{r['count']}" for r in offenders
-            )
-            raise DuplicateMergeKeyError(
-                f"Asset {name} produced duplicate or null merge keys {merge_keys}; nothing was "
-                f"written. First offending keys: {shown}."
-            )
-        if key_scope == "partition":
-            outside = (
-                source.where(f"NOT ({window_predicate(partition_expr, start, end)})")
-                .select(partition_expr)
-                .distinct()
-                .limit(5)
-                .collect()
-            )
-            if outside:
-                raise PartitionWindowError(
-                    f"Asset {name} produced rows with {partition_expr} outside its partition "
-                    f"window [{start:%Y-%m-%d}, {end:%Y-%m-%d}): "
-                    f"{[r[0] for r in outside]}; nothing was written."
-                )
-
-    @staticmethod
-    def _merge_once(
-        spark: Any,
-        source: Any,
-        path: str,
-        merge_keys: list[str],
-        partition_expr: str,
-        start: dt.datetime,
-        end: dt.datetime,
-        key_scope: str,
-    ) -> None:
-        from delta.tables import DeltaTable
-
-        if not DeltaTable.isDeltaTable(spark, path):
-            # First write creates the table, physically partitioned by the date column.
-            source.write.format("delta").mode("errorifexists").partitionBy(partition_expr).save(
-                path
-            )
-            return
-        target = DeltaTable.forPath(spark, path)
-        target_types = {f.name: f.dataType for f in target.toDF().schema.fields}
-        _refuse_type_changes(source.schema, target_types, path)
-        target_window = window_predicate(partition_expr, start, end, alias="t")
-        on = " AND ".join(f"t.`{k}` = s.`{k}`" for k in merge_keys)
-        if key_scope == "partition":
-            on = f"{on} AND {target_window}"
-        business = [c for c in source.columns if c not in merge_keys and c not in AUDIT_COLUMNS]
-        # A matched row is rewritten only when a value differs (null-safe) or a column new to
-        # the table carries a value: unchanged rows keep their files and audit columns.
-        differences = [f"NOT (t.`{c}` <=> s.`{c}`)" for c in business if c in target_types]
-        differences += [f"s.`{c}` IS NOT NULL" for c in business if c not in target_types]
-        changed = " OR ".join(differences) or "false"
-        if key_scope == "table":
-            # A version from an older partition (an out-of-order backfill) never wins.
-            changed = f"({changed}) AND s.`{partition_expr}` >= t.`{partition_expr}`"
-        (
-            target.alias("t")
-            .merge(source.alias("s"), on)
-            .withSchemaEvolution()
-            .whenMatchedUpdateAll(condition=changed)
-            .whenNotMatchedInsertAll()
-            .whenNotMatchedBySourceDelete(condition=target_window)
-            .execute()
-        )
 
     def _with_retries(self, context: Any, name: str, write: Any) -> None:
         errors = _concurrency_errors()

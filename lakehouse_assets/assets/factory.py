@@ -1,0 +1,69 @@
+"""One way to declare a table asset: a plain transform function plus the tables it reads.
+
+Assets stay thin: they bind upstream tables (loaded by the Delta IO manager) to a function
+from ``lakehouse_assets.transforms`` and return its DataFrame; gold tables also get seed 001's
+metadata columns (``silver_source_tables``, ``processing_timestamp``, ``layer``).
+"""
+
+from collections.abc import Callable, Sequence
+
+from dagster import AssetIn, AutomationCondition, Output, asset
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+# Downstream tables follow their inputs without manual steps once the automation sensor runs.
+AUTOMATION = AutomationCondition.eager()
+
+
+def with_layer_metadata(df: DataFrame, layer: str, sources: Sequence[str]) -> DataFrame:
+    """Seed 001's lineage columns. processing_timestamp is metadata only, never business logic."""
+    return df.select(
+        "*",
+        F.lit(",".join(sorted(sources))).alias("silver_source_tables"),
+        F.current_timestamp().alias("processing_timestamp"),
+        F.lit(layer).alias("layer"),
+    )
+
+
+def _input_name(table: str) -> str:
+    return table.split(".", 1)[1]
+
+
+def table_asset(
+    layer: str,
+    table: str,
+    transform: Callable[..., DataFrame],
+    *,
+    inputs: Sequence[str],
+    description: str,
+    metadata: dict | None = None,
+    partitions_def=None,
+    backfill_policy=None,
+):
+    """An asset ``[layer, table]`` computed as ``transform(*inputs)`` (inputs: "layer.table").
+
+    ``transform`` returns a DataFrame, or ``(DataFrame, metadata)`` to attach metadata (charts,
+    model errors) to the materialization.
+    """
+    ins = {_input_name(t): AssetIn(key=t.split(".")) for t in inputs}
+    add_lineage = layer == "gold"
+
+    @asset(
+        key=[layer, table],
+        ins=ins,
+        description=description,
+        metadata=metadata or {},
+        group_name=layer,
+        kinds={"spark", "delta"},
+        automation_condition=AUTOMATION,
+        partitions_def=partitions_def,
+        backfill_policy=backfill_policy,
+    )
+    def _table(**loaded: DataFrame) -> Output:
+        result = transform(*(loaded[_input_name(t)] for t in inputs))
+        df, extra_metadata = result if isinstance(result, tuple) else (result, {})
+        if add_lineage:
+            df = with_layer_metadata(df, layer, inputs)
+        return Output(df, metadata=extra_metadata)
+
+    return _table

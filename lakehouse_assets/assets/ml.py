@@ -1,0 +1,47 @@
+"""ML: seed 003 module 5's customer features, and their Parquet export for modelling."""
+
+import os
+
+from dagster import AssetIn, MaterializeResult, MetadataValue, asset
+
+from lakehouse_assets.assets.factory import AUTOMATION, table_asset
+from lakehouse_assets.resources import LakehouseStorage
+from lakehouse_assets.transforms import ml
+
+ml_customer_features = table_asset(
+    "ml",
+    "ml_customer_features",
+    ml.ml_customer_features,
+    inputs=["gold.fct_customer_metrics", "silver.int_customer_orders"],
+    description="Model-ready features per customer (seed 003 5.1): churn label, RFM, order "
+    "value volatility, days between orders, order trend, CLV; as of the analysis date.",
+)
+
+
+@asset(
+    key=["ml", "ml_customer_features_parquet"],
+    ins={"features": AssetIn(key=["ml", "ml_customer_features"])},
+    description="ml_customer_features exported as one Parquet file for pandas, scikit-learn or "
+    "XGBoost (seed 003 5.2).",
+    group_name="ml",
+    kinds={"parquet"},
+    automation_condition=AUTOMATION,
+)
+def ml_customer_features_parquet(features, storage: LakehouseStorage) -> MaterializeResult:
+    # A single file as the seed's toPandas().to_parquet; written beside and renamed into place
+    # so a reader never sees half a file.
+    target = f"{storage.root}/ml/exports/ml_customer_features.parquet"
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    pdf = features.toPandas()
+    pdf.to_parquet(target + ".tmp", index=False)
+    os.replace(target + ".tmp", target)
+    return MaterializeResult(
+        metadata={
+            "path": MetadataValue.path(target),
+            "dagster/row_count": MetadataValue.int(len(pdf)),
+            "columns": MetadataValue.json(list(pdf.columns)),
+        }
+    )
+
+
+ml_assets = [ml_customer_features, ml_customer_features_parquet]
