@@ -39,10 +39,17 @@ build_lakehouse_job = define_asset_job(
     "run (one SparkSession).",
 )
 
-defs = Definitions(
-    assets=all_assets,
-    jobs=[build_lakehouse_job],
-    sensors=sensors,
-    resources=build_resources(),
-    executor=in_process_executor,
-)
+
+
+def build_definitions(resources: dict | None = None) -> Definitions:
+    """The code location; tests pass resources bound to a temporary lakehouse."""
+    return Definitions(
+        assets=all_assets,
+        jobs=[build_lakehouse_job],
+        sensors=sensors,
+        resources=resources or build_resources(),
+        executor=in_process_executor,
+    )
+
+
+defs = build_definitions()

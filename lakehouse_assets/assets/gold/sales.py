@@ -39,7 +39,7 @@ def _landing_day_asset(table: str, merge_keys: list[str], description: str, comp
             "items_landed": AssetIn(key=["silver", "stg_order_items"]),
         },
         description=description,
-        metadata={"merge_keys": merge_keys, "physical_partition": "order_date"},
+        metadata={"merge_keys": merge_keys},
         group_name="gold",
         kinds={"spark", "delta"},
         partitions_def=daily_partitions,
