@@ -271,7 +271,13 @@ def seed003_metrics(root: Path = SEEDS) -> tuple[pd.DataFrame, pd.DataFrame]:
     rfm["M"] = score(rfm.monetary, (10000, 20000, 30000, 50000))
     cm = customers[["customer_id"]].merge(rfm, left_on="customer_id", right_index=True, how="left")
     R, F, M = cm.R, cm.F, cm.M  # NaN for customers without completed orders: every comparison is False
+    # Issue 4: no completed order -> frequency and monetary 0 (not seed 003's NULLs), segment
+    # 'Prospects' and churn risk 'Never Purchased', checked before seed 003's rules.
+    never = cm.frequency.isna()
+    cm["frequency"] = cm.frequency.fillna(0).astype("int64")
+    cm["monetary"] = cm.monetary.fillna(0).astype("int64")
     rules = [
+        ("Prospects", never),
         ("Champions", (R >= 4) & (F >= 4) & (M >= 4)),
         ("Loyal Customers", (R >= 3) & (F >= 3) & (M >= 3)),
         ("New Customers", (R >= 4) & (F <= 2) & (M <= 2)),
@@ -283,7 +289,8 @@ def seed003_metrics(root: Path = SEEDS) -> tuple[pd.DataFrame, pd.DataFrame]:
     ]
     cm["customer_segment"] = np.select([m for _, m in rules], [n for n, _ in rules], "Others")
     rec = cm.recency_days
-    cm["churn_risk"] = np.select([(rec > 180) & (cm.frequency == 1), rec > 120, rec > 90], ["High", "Medium", "Low"], "Very Low")
+    cm["churn_risk"] = np.select([never, (rec > 180) & (cm.frequency == 1), rec > 120, rec > 90],
+                                 ["Never Purchased", "High", "Medium", "Low"], "Very Low")
     # product tiers: revenue over completed orders, percentile_cont (= linear interpolation) over all products
     sold = items.merge(completed[["order_id"]], on="order_id")
     revenue = sold.groupby("product_id").line_total.sum()
@@ -294,8 +301,9 @@ def seed003_metrics(root: Path = SEEDS) -> tuple[pd.DataFrame, pd.DataFrame]:
     return cm.reset_index(drop=True), pm.reset_index(drop=True)
 
 
-SEGMENTS = ["Champions", "Loyal Customers", "New Customers", "Big Spenders", "At Risk", "Cant Lose Them", "Hibernating", "Lost", "Others"]
-CHURN = ["High", "Medium", "Low", "Very Low"]
+SEGMENTS = ["Champions", "Loyal Customers", "New Customers", "Big Spenders", "At Risk", "Cant Lose Them", "Hibernating", "Lost", "Others",
+            "Prospects"]
+CHURN = ["High", "Medium", "Low", "Very Low", "Never Purchased"]
 TIERS = ["Star", "Performer", "Average", "Underperformer"]
 BEGIN, END = "<!-- BEGIN GENERATED: seed003 expectations -->", "<!-- END GENERATED -->"
 
@@ -304,7 +312,7 @@ def render_expectations(cm: pd.DataFrame, pm: pd.DataFrame) -> str:
     def ids(values):
         return ", ".join(sorted(values, key=lambda v: (len(v), v)))
 
-    no_orders = cm[cm.frequency.isna()].customer_id
+    no_orders = cm[cm.frequency == 0].customer_id
     out = [BEGIN, f"Analysis date (latest completed order_date): {cm.attrs['analysis_date']}", "",
            "| kind | value | ids |", "| --- | --- | --- |"]
     out += [f"| segment | {s} | {ids(cm[cm.customer_segment == s].customer_id)} |" for s in SEGMENTS]
@@ -314,8 +322,8 @@ def render_expectations(cm: pd.DataFrame, pm: pd.DataFrame) -> str:
             "| customer_id | recency_days | frequency | monetary_value | R | F | M | customer_segment | churn_risk |",
             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for r in cm.sort_values("customer_id", key=lambda s: s.astype(int)).itertuples():
-        if pd.isna(r.frequency):
-            out.append(f"| {r.customer_id} | - | 0 | - | - | - | - | {r.customer_segment} | {r.churn_risk} |")
+        if r.frequency == 0:
+            out.append(f"| {r.customer_id} | - | 0 | 0.00 | - | - | - | {r.customer_segment} | {r.churn_risk} |")
         else:
             out.append(f"| {r.customer_id} | {int(r.recency_days)} | {int(r.frequency)} | {r.monetary / 100:.2f} | "
                        f"{int(r.R)} | {int(r.F)} | {int(r.M)} | {r.customer_segment} | {r.churn_risk} |")
@@ -351,7 +359,7 @@ def test_seeds_cover_every_segment_churn_level_and_tier(seeds_metrics):
     assert set(cm.customer_segment) == set(SEGMENTS)
     assert set(cm.churn_risk) == set(CHURN)
     assert set(pm.performance_tier) == set(TIERS)
-    assert cm.frequency.isna().sum() >= 1  # customers who never completed an order
+    assert (cm.frequency == 0).sum() >= 1  # customers who never completed an order
 
 
 def test_readme_claims_hold(seeds_metrics):
@@ -367,7 +375,7 @@ def test_readme_claims_hold(seeds_metrics):
     for r in summary:
         claimed = set(filter(None, r["ids"].split(", ")))
         if r["kind"] == "no completed order":
-            assert claimed == set(cm[cm.frequency.isna()].customer_id), hint
+            assert claimed == set(cm[cm.frequency == 0].customer_id), hint
         else:
             assert claimed == set(column[r["kind"]][column[r["kind"]] == r["value"]].index), (r, hint)
     assert render_expectations(cm, pm) in text, hint
