@@ -124,7 +124,7 @@ def test_partition_rerun_is_idempotent_and_isolated(spark, resources):
     assert mat["rows_updated"].value == 0 and mat["rows_inserted"].value == 0
     assert mat["rows_deleted"].value == 0
     assert mat["dagster/row_count"].value == 3
-    assert mat["num_files"].value >= 2
+    assert mat["num_files"].value >= 1 and mat["size_bytes"].value > 0
     assert [c.name for c in mat["dagster/column_schema"].schema.columns] == [
         "event_id",
         "event_date",

@@ -177,37 +177,38 @@ class MergePlan:
         from pyspark.sql import functions as F
 
         keys = list(self.merge_keys)
-        # One pass; Delta's own message would only say "multiple source rows matched", and
-        # only for keys already in the table.
+        checks_window = bool(self.partition_expr) and self.key_scope == "partition"
+        outside = F.expr(f"NOT ({self.window()})") if checks_window else F.lit(False)
+        # One pass over the source for both rules. Delta's own message would only say
+        # "multiple source rows matched", and only for keys already in the table.
         any_null_key = reduce(lambda a, b: a | b, [F.col(k).isNull() for k in keys])
         offenders = (
             source.groupBy(*keys)
-            .count()
-            .where((F.col("count") > 1) | any_null_key)
-            .orderBy(F.col("count").desc(), *keys)
+            .agg(
+                F.count(F.lit(1)).alias("count"),
+                F.max(outside).alias("_outside"),
+                F.min(F.col(self.partition_expr) if checks_window else F.lit(None)).alias(
+                    "_date"
+                ),
+            )
+            .where((F.col("count") > 1) | any_null_key | F.col("_outside"))
+            .orderBy(F.col("_outside"), F.col("count").desc(), *keys)
             .limit(5)
             .collect()
         )
-        if offenders:
-            shown = "; ".join(f"{dict((k, r[k]) for k in keys)} x{r['count']}" for r in offenders)
+        duplicates = [r for r in offenders if not r["_outside"]]
+        if duplicates:
+            shown = "; ".join(f"{dict((k, r[k]) for k in keys)} x{r['count']}" for r in duplicates)
             raise DuplicateMergeKeyError(
                 f"Asset {self.name} produced duplicate or null merge keys {keys}; nothing was "
                 f"written. First offending keys: {shown}."
             )
-        if self.partition_expr and self.key_scope == "partition":
-            outside = (
-                source.where(f"NOT ({self.window()})")
-                .select(self.partition_expr)
-                .distinct()
-                .limit(5)
-                .collect()
+        if offenders:
+            raise PartitionWindowError(
+                f"Asset {self.name} produced rows with {self.partition_expr} outside its "
+                f"partition window [{self.start:%Y-%m-%d}, {self.end:%Y-%m-%d}): "
+                f"{sorted({str(r['_date']) for r in offenders})}; nothing was written."
             )
-            if outside:
-                raise PartitionWindowError(
-                    f"Asset {self.name} produced rows with {self.partition_expr} outside its "
-                    f"partition window [{self.start:%Y-%m-%d}, {self.end:%Y-%m-%d}): "
-                    f"{[r[0] for r in outside]}; nothing was written."
-                )
 
     def merge(self, spark: Any, source: Any, path: str) -> None:
         """One MERGE commit (or the table's first write)."""
@@ -251,10 +252,19 @@ def table_exists(spark: Any, path: str) -> bool:
     return DeltaTable.isDeltaTable(spark, path)
 
 
-def _schema_metadata(df_schema: Any) -> TableSchema:
+def _schema_metadata(df_schema: Any, descriptions: Any = None) -> TableSchema:
+    """The table's columns and types, each with its description from the asset's
+    ``column_descriptions`` definition metadata (lakehouse_assets.catalog), for the UI."""
+    # Definition metadata may arrive raw or wrapped in a metadata value, depending on how
+    # Dagster normalised it.
+    descriptions = getattr(descriptions, "value", descriptions) or {}
     return TableSchema(
         columns=[
-            TableColumn(name=f.name, type=f.dataType.simpleString(), description=None)
+            TableColumn(
+                name=f.name,
+                type=f.dataType.simpleString(),
+                description=descriptions.get(f.name),
+            )
             for f in df_schema.fields
         ]
     )
@@ -299,7 +309,9 @@ class DeltaSparkIOManager(ConfigurableIOManager):
             self._with_retries(context, name, lambda: self._overwrite(obj, path))
         if self.register_in_catalog:
             self._register(spark, layer, table, path, context)
-        context.add_output_metadata(self._materialization_metadata(spark, path))
+        context.add_output_metadata(
+            self._materialization_metadata(spark, path, meta.get("column_descriptions"))
+        )
 
     @staticmethod
     def _overwrite(df: Any, path: str) -> None:
@@ -355,7 +367,9 @@ class DeltaSparkIOManager(ConfigurableIOManager):
 
     # ---- metadata ----------------------------------------------------------------------
     @staticmethod
-    def _materialization_metadata(spark: Any, path: str) -> dict[str, Any]:
+    def _materialization_metadata(
+        spark: Any, path: str, column_descriptions: Any = None
+    ) -> dict[str, Any]:
         from delta.tables import DeltaTable
 
         table = DeltaTable.forPath(spark, path)
@@ -381,7 +395,7 @@ class DeltaSparkIOManager(ConfigurableIOManager):
             "num_files": MetadataValue.int(int(detail["numFiles"])),
             "size_bytes": MetadataValue.int(int(detail["sizeInBytes"])),
             "table_path": MetadataValue.path(path),
-            "dagster/column_schema": _schema_metadata(df.schema),
+            "dagster/column_schema": _schema_metadata(df.schema, column_descriptions),
             "spark_application_id": MetadataValue.text(spark.conf.get("spark.app.id", "")),
         }
 
