@@ -1,0 +1,311 @@
+"""The catalog of quality rules: which rule runs on which table, reading what.
+
+Each ``QualityRule`` binds a plain rule function (``integrity``, ``gold``, ``contracts``) to
+the table it is about, and says which other tables it reads (they become the check's
+``additional_deps``, so in a run the check waits for them). ``checks.definitions`` turns each
+into a Dagster asset check; ``checks.summary`` evaluates the same rules for the
+``gold.data_quality_summary`` table.
+
+Scope: rules about a daily-partitioned table evaluate only the landing dates the run wrote
+(``RuleInputs.window``, from the run's partition range); unpartitioned tables, and
+reconciliations, which are statements about whole tables, read whole tables.
+"""
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from lakehouse_assets.checks import contracts, gold, integrity
+from lakehouse_assets.checks.results import RuleResult
+from lakehouse_assets.checks.rules import THRESHOLDS, Thresholds
+from lakehouse_assets.resources.delta_io_manager import read_table, window_predicate
+from lakehouse_assets.transforms.silver import ENTITY_KEYS
+
+LANDING_DATE = "_landing_date"
+
+
+@dataclass
+class RuleInputs:
+    """What a rule reads: tables of the lakehouse, and the run's landing-date window."""
+
+    spark: object
+    storage: object
+    window: tuple[dt.datetime, dt.datetime] | None = None  # [start, end) of the run
+    thresholds: Thresholds = THRESHOLDS
+
+    def table(self, name: str) -> DataFrame:
+        layer, table = name.split(".")
+        df = read_table(self.spark, self.storage.table_path(layer, table))
+        if df is None:
+            raise FileNotFoundError(f"Table {name} does not exist yet: materialize it first.")
+        return df
+
+    def landed(self, name: str) -> DataFrame:
+        """The table's rows of the run's landing dates (a literal, prunable predicate)."""
+        df = self.table(name)
+        if self.window is None:
+            return df
+        return df.where(window_predicate(LANDING_DATE, *self.window))
+
+    @property
+    def last_landing_date(self) -> dt.date | None:
+        return (self.window[1] - dt.timedelta(days=1)).date() if self.window else None
+
+
+@dataclass(frozen=True)
+class QualityRule:
+    table: str  # "layer.table": the asset the check is attached to
+    name: str  # the check's name, unique per table
+    evaluate: Callable[[RuleInputs], RuleResult]
+    description: str
+    blocking: bool = True  # integrity rules stop downstream assets on an ERROR failure
+    reads: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def asset_key(self) -> list[str]:
+        return self.table.split(".")
+
+
+# --- keys: one factory for every silver, gold and ML table -----------------------------------
+# (table, key columns, scope): "window" = rows of the run's landing dates (partitioned by
+# _landing_date with keys unique per partition); "window_keys" = the run's keys checked
+# against the whole table (silver keys are unique across partitions); "table" = whole table.
+TABLE_KEYS: tuple[tuple[str, tuple[str, ...], str], ...] = (
+    *[(f"silver.stg_{e}", (k,), "window_keys") for e, k in ENTITY_KEYS.items()],
+    *[(f"silver.quarantine_{e}", ("_source_file", "_line_number"), "window") for e in ENTITY_KEYS],
+    ("silver.int_customer_orders", ("order_id",), "table"),
+    ("silver.int_customer_rfm", ("customer_id",), "table"),
+    ("silver.int_product_metrics", ("product_id",), "table"),
+    ("gold.fct_customer_metrics", ("customer_id",), "table"),
+    ("gold.dim_customer_segments", ("customer_id",), "table"),
+    ("gold.fct_customer_insights", ("customer_id",), "table"),
+    ("gold.fct_marketing_customers", ("customer_id",), "table"),
+    ("gold.fct_customer_spend_tiers", ("customer_id",), "table"),
+    ("gold.fct_customer_ltv", ("customer_id",), "table"),
+    ("gold.fct_high_risk_orders", ("order_id",), "table"),
+    ("gold.fct_product_performance", ("product_id",), "table"),
+    ("gold.fct_product_reorders", ("product_id",), "table"),
+    ("gold.fct_department_analytics", ("department",), "table"),
+    ("gold.fct_product_pairs", ("product_a", "product_b"), "table"),
+    # Keyed by order date and upserted per landing day: no landing-date column to window on;
+    # one row per date (or customer and date), so the whole table stays small.
+    ("gold.fct_daily_sales", ("order_date",), "table"),
+    ("gold.fct_user_daily_spend", ("customer_id", "order_date"), "table"),
+    ("gold.fct_sales_forecast", ("forecast_date",), "table"),
+    ("gold.fct_finance_daily", ("order_date", "category", "payment_method"), "table"),
+    ("ml.ml_customer_features", ("customer_id",), "table"),
+)
+
+
+def key_rule(table: str, keys: tuple[str, ...], scope: str) -> QualityRule:
+    def evaluate(inp: RuleInputs) -> RuleResult:
+        if scope == "table" or inp.window is None:
+            df = inp.table(table)
+        elif scope == "window":
+            df = inp.landed(table)
+        else:
+            df = integrity.rows_with_keys_of(inp.table(table), inp.landed(table), list(keys))
+        return integrity.keys_unique_not_null(df, list(keys), table, inp.thresholds)
+
+    return QualityRule(
+        table, "keys_unique_not_null", evaluate,
+        f"Key {list(keys)} is never null and never duplicated ({scope} scope).",
+    )
+
+
+# --- silver ----------------------------------------------------------------------------------
+def contract_rule(stg: str) -> QualityRule:
+    model, key = contracts.CONTRACTS[stg]
+
+    def evaluate(inp: RuleInputs) -> RuleResult:
+        return contracts.validate_contract(
+            inp.landed(f"silver.{stg}"), model, key, f"silver.{stg}", inp.thresholds
+        )
+
+    return QualityRule(
+        f"silver.{stg}", "pandera_contract", evaluate,
+        f"pandera contract {model.__name__} (types, nullability, ranges, statuses, email) on "
+        "the run's landing dates; counts by column and check. An unknown order status warns.",
+    )
+
+
+def conservation_rule(entity: str) -> QualityRule:
+    key = ENTITY_KEYS[entity]
+
+    def evaluate(inp: RuleInputs) -> RuleResult:
+        stg = f"silver.stg_{entity}"
+        return integrity.conservation(
+            inp.landed(f"bronze.{entity}"), inp.landed(stg),
+            inp.landed(f"silver.quarantine_{entity}"), inp.table(stg), key, stg, inp.thresholds,
+        )
+
+    return QualityRule(
+        f"silver.stg_{entity}", "conservation", evaluate,
+        "Per landing date: bronze rows = silver rows + quarantined + superseded (each term "
+        "counted from its own table).",
+        reads=(f"bronze.{entity}", f"silver.quarantine_{entity}"),
+    )
+
+
+def _orphans_order_items(inp: RuleInputs) -> RuleResult:
+    return integrity.orphans(
+        inp.landed("silver.stg_order_items"), "order_item_id",
+        {"order_id": (inp.table("silver.stg_orders"), "order_id"),
+         "product_id": (inp.table("silver.stg_products"), "product_id")},
+        "silver.stg_order_items", inp.thresholds,
+    )
+
+
+def _orphans_orders(inp: RuleInputs) -> RuleResult:
+    return integrity.orphans(
+        inp.landed("silver.stg_orders"), "order_id",
+        {"customer_id": (inp.table("silver.stg_customers"), "customer_id")},
+        "silver.stg_orders", inp.thresholds,
+    )
+
+
+# --- gold ------------------------------------------------------------------------------------
+def _spend(table: str, total: str, avg: str, segment: str | None) -> QualityRule:
+    return QualityRule(
+        table, "spend_values",
+        lambda inp: gold.customer_spend_values(
+            inp.table(table), table, total, avg, segment, t=inp.thresholds
+        ),
+        f"Seed 000: {total} and {avg} not negative, {total} >= {avg}, {total}"
+        + (f" and {segment}" if segment else "") + " not null.",
+    )
+
+
+def _touched_order_dates(inp: RuleInputs) -> list[dt.date] | None:
+    """Order dates of the orders the run landed (None outside a partitioned run: every date)."""
+    if inp.window is None:
+        return None
+    rows = inp.landed("silver.stg_orders").select("order_date").distinct().collect()
+    return sorted(r[0] for r in rows if r[0] is not None)
+
+
+def _freshness(dataset: str) -> QualityRule:
+    def evaluate(inp: RuleInputs) -> RuleResult:
+        if inp.last_landing_date is not None:
+            reference, why = inp.last_landing_date, "last landing date of the run's partitions"
+        else:
+            reference = (
+                inp.table("bronze.orders").agg(F.max(F.to_date("order_date"))).first()[0]
+            )
+            why = "latest order date in bronze.orders"
+        return integrity.freshness(
+            inp.table(f"bronze.ledger_{dataset}"), dataset, reference, why, inp.thresholds
+        )
+
+    return QualityRule(
+        f"bronze.ledger_{dataset}", "freshness", evaluate,
+        f"The latest landing date of {dataset} is within the allowed lag of the run's last "
+        "partition (business time, never the wall clock). Warns.",
+        blocking=False, reads=("bronze.orders",),
+    )
+
+
+GOLD_RULES: tuple[QualityRule, ...] = (
+    _spend("gold.fct_customer_insights", "total_spend", "avg_order_value", "customer_segment"),
+    _spend("gold.fct_customer_metrics", "monetary_value", "avg_order_value", None),
+    QualityRule(
+        "gold.fct_customer_metrics", "seed003_customer_rules",
+        lambda inp: gold.customer_metric_rules(
+            inp.table("gold.fct_customer_metrics"), "gold.fct_customer_metrics", inp.thresholds
+        ),
+        "Seed 003 7.1/7.2: customer_id not null and unique, predicted_clv_12m >= 0, R/F/M "
+        "scores within 1..5 where present.",
+    ),
+    QualityRule(
+        "gold.fct_daily_sales", "aggregation_reconciliation",
+        lambda inp: gold.aggregation_reconciliation(
+            inp.table("silver.int_customer_orders"), inp.table("gold.fct_daily_sales"),
+            inp.table("gold.fct_customer_metrics"), inp.table("gold.fct_customer_insights"),
+            inp.thresholds,
+        ),
+        "Seed 001: sum of daily total_sales = sum of completed order totals (silver) = sum of "
+        "customer monetary values (metrics and insights).",
+        reads=("silver.int_customer_orders", "gold.fct_customer_metrics",
+               "gold.fct_customer_insights"),
+    ),
+    QualityRule(
+        "gold.fct_daily_sales", "metric_consistency",
+        lambda inp: gold.metric_consistency(
+            inp.table("gold.fct_daily_sales"), "gold.fct_daily_sales", "order_date",
+            {
+                "avg_order_value": ("total_sales", "order_count",
+                                    float(inp.thresholds.money_tolerance)),
+                "items_per_order": ("units_sold", "order_count", inp.thresholds.ratio_tolerance),
+            },
+            inp.thresholds,
+        ),
+        "Seed 001: avg_order_value = total_sales / order_count and items_per_order = "
+        "units_sold / order_count (null averages on zero-order dates are consistent).",
+    ),
+    QualityRule(
+        "gold.fct_customer_insights", "metric_consistency",
+        lambda inp: gold.metric_consistency(
+            inp.table("gold.fct_customer_insights"), "gold.fct_customer_insights", "customer_id",
+            {"avg_order_value": ("total_spend", "order_count",
+                                 float(inp.thresholds.money_tolerance))},
+            inp.thresholds,
+        ),
+        "Seed 001: avg_order_value = total_spend / order_count per customer.",
+    ),
+    QualityRule(
+        "gold.fct_daily_sales", "historical_trend",
+        lambda inp: gold.daily_trend(
+            inp.table("gold.fct_daily_sales"), _touched_order_dates(inp), inp.thresholds
+        ),
+        "Seed 001 (warning): a touched day's revenue or order count outside median +- k*MAD "
+        "of the trailing 4 weeks.",
+        blocking=False, reads=("silver.stg_orders",),
+    ),
+    QualityRule(
+        "gold.dim_customer_segments", "segments_match_metrics",
+        lambda inp: gold.segments_match_metrics(
+            inp.table("gold.dim_customer_segments"), inp.table("gold.fct_customer_metrics"),
+            inp.thresholds,
+        ),
+        "Seed 001 cross-metric: the customers in segments are exactly those in the metrics.",
+        reads=("gold.fct_customer_metrics",),
+    ),
+    QualityRule(
+        "gold.fct_product_performance", "product_revenue_reconciliation",
+        lambda inp: gold.product_revenue_reconciliation(
+            inp.table("gold.fct_product_performance"), inp.table("silver.stg_orders"),
+            inp.table("silver.stg_order_items"), inp.table("gold.fct_daily_sales"),
+            inp.thresholds,
+        ),
+        "Seed 001 cross-metric: product revenue = completed line totals = daily sales minus "
+        "shipping (daily sales include shipping, product revenue does not).",
+        reads=("silver.stg_orders", "silver.stg_order_items", "gold.fct_daily_sales"),
+    ),
+)
+
+SILVER_RULES: tuple[QualityRule, ...] = (
+    *[contract_rule(stg) for stg in contracts.CONTRACTS],
+    *[conservation_rule(entity) for entity in ENTITY_KEYS],
+    QualityRule(
+        "silver.stg_order_items", "referential_integrity", _orphans_order_items,
+        "Order items of the run whose order or product is missing; ERROR above the share "
+        "in rules.Thresholds.max_orphan_share.",
+        reads=("silver.stg_orders", "silver.stg_products"),
+    ),
+    QualityRule(
+        "silver.stg_orders", "referential_integrity", _orphans_orders,
+        "Orders of the run whose customer is missing; ERROR above the share in "
+        "rules.Thresholds.max_orphan_share.",
+        reads=("silver.stg_customers",),
+    ),
+)
+
+ALL_RULES: tuple[QualityRule, ...] = (
+    *[key_rule(table, keys, scope) for table, keys, scope in TABLE_KEYS],
+    *SILVER_RULES,
+    *GOLD_RULES,
+    *[_freshness(dataset) for dataset in THRESHOLDS.freshness_lag_days],
+)

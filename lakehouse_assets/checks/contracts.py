@@ -1,0 +1,246 @@
+"""Silver contracts as pandera.pyspark DataFrameModels, validated in a small number of passes.
+
+The models declare what docs/contracts.md promises for each ``silver.stg_*`` table: Spark
+types, nullability, ranges, allowed order statuses and the email pattern.
+
+``validate_contract`` does not let pandera run its data checks: pandera's pyspark backend
+runs one Spark job per column check (``filter(~cond).limit(1).count()``) and reports only
+pass/fail. Instead:
+
+* pandera validates the *schema* (columns present, Spark types) with
+  ``ValidationDepth.SCHEMA_ONLY``, which reads no data;
+* every data-level declaration of the model (nullability and each Check, read from the
+  model's own schema, so the model stays the single declaration) becomes a Spark condition,
+  and all of them are counted in ONE aggregation; offending keys are fetched by one more
+  limited query only when something failed.
+
+Findings listed in ``WARN_ONLY`` (an unknown order status) are warnings; all others errors.
+"""
+
+import pandera.pyspark as pa
+import pyspark.sql.types as T
+from pandera.config import ValidationDepth, config_context
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+
+from lakehouse_assets.checks.integrity import sample_keys
+from lakehouse_assets.checks.results import ERROR, WARN, RuleResult
+from lakehouse_assets.checks.rules import EMAIL_PATTERN, KNOWN_ORDER_STATUSES, THRESHOLDS, Thresholds
+
+MONEY = T.DecimalType(10, 2)
+
+
+class StgCustomers(pa.DataFrameModel):
+    customer_id: T.StringType() = pa.Field(str_length={"min_value": 1})
+    email: T.StringType() = pa.Field(str_matches=EMAIL_PATTERN)
+    first_name: T.StringType() = pa.Field()
+    last_name: T.StringType() = pa.Field()
+    country: T.StringType() = pa.Field()
+    customer_created_at: T.DateType() = pa.Field()
+    phone: T.StringType() = pa.Field(nullable=True)
+    city: T.StringType() = pa.Field(nullable=True)
+    age: T.IntegerType() = pa.Field(nullable=True, in_range={"min_value": 0, "max_value": 130})
+    is_valid_email: T.BooleanType() = pa.Field()
+    # pandera ignores attributes starting with "_": the column name comes from the alias.
+    landing_date: T.DateType() = pa.Field(alias="_landing_date")
+
+
+class StgProducts(pa.DataFrameModel):
+    product_id: T.StringType() = pa.Field(str_length={"min_value": 1})
+    product_name: T.StringType() = pa.Field()
+    category: T.StringType() = pa.Field()
+    department: T.StringType() = pa.Field(nullable=True)
+    supplier_id: T.StringType() = pa.Field(nullable=True)
+    stock_level: T.IntegerType() = pa.Field(nullable=True, ge=0)
+    reorder_point: T.IntegerType() = pa.Field(nullable=True, ge=0)
+    cost_price: MONEY = pa.Field(ge=0)
+    list_price: MONEY = pa.Field(ge=0)
+    # Negative when a product sells below cost: allowed, only typed.
+    profit_margin: MONEY = pa.Field(nullable=True)
+    profit_margin_pct: T.DecimalType(5, 2) = pa.Field(nullable=True)
+    # pandera ignores attributes starting with "_": the column name comes from the alias.
+    landing_date: T.DateType() = pa.Field(alias="_landing_date")
+
+
+class StgOrders(pa.DataFrameModel):
+    order_id: T.StringType() = pa.Field(str_length={"min_value": 1})
+    customer_id: T.StringType() = pa.Field(str_length={"min_value": 1})
+    order_date: T.DateType() = pa.Field()
+    order_status: T.StringType() = pa.Field(isin=list(KNOWN_ORDER_STATUSES))
+    shipping_cost: MONEY = pa.Field(ge=0)
+    order_year: T.IntegerType() = pa.Field()
+    order_month: T.IntegerType() = pa.Field(in_range={"min_value": 1, "max_value": 12})
+    order_quarter: T.IntegerType() = pa.Field(in_range={"min_value": 1, "max_value": 4})
+    order_day_of_week: T.StringType() = pa.Field()
+    is_completed: T.BooleanType() = pa.Field()
+    payment_method: T.StringType() = pa.Field(nullable=True)
+    payment_status: T.StringType() = pa.Field(nullable=True)
+    currency: T.StringType() = pa.Field(nullable=True)
+    tax_amount: MONEY = pa.Field(nullable=True, ge=0)
+    discount_amount: MONEY = pa.Field(nullable=True, ge=0)
+    # pandera ignores attributes starting with "_": the column name comes from the alias.
+    landing_date: T.DateType() = pa.Field(alias="_landing_date")
+
+
+class StgOrderItems(pa.DataFrameModel):
+    order_item_id: T.StringType() = pa.Field(str_length={"min_value": 1})
+    order_id: T.StringType() = pa.Field(str_length={"min_value": 1})
+    product_id: T.StringType() = pa.Field(str_length={"min_value": 1})
+    quantity: T.IntegerType() = pa.Field(ge=1)
+    unit_price: MONEY = pa.Field(ge=0)
+    line_total: MONEY = pa.Field(ge=0)
+    # pandera ignores attributes starting with "_": the column name comes from the alias.
+    landing_date: T.DateType() = pa.Field(alias="_landing_date")
+
+
+CONTRACTS: dict[str, tuple[type[pa.DataFrameModel], str]] = {
+    "stg_customers": (StgCustomers, "customer_id"),
+    "stg_products": (StgProducts, "product_id"),
+    "stg_orders": (StgOrders, "order_id"),
+    "stg_order_items": (StgOrderItems, "order_item_id"),
+}
+
+# (column, check) findings that warn instead of failing the contract.
+WARN_ONLY = frozenset({("order_status", "isin")})
+
+
+def _violation(column: str, check_name: str, stats: dict) -> Column:
+    """Spark condition TRUE when a non-null value violates pandera's built-in check."""
+    c = F.col(f"`{column}`")
+    if check_name == "greater_than_or_equal_to":
+        return c < F.lit(stats["min_value"])
+    if check_name == "greater_than":
+        return c <= F.lit(stats["min_value"])
+    if check_name == "less_than_or_equal_to":
+        return c > F.lit(stats["max_value"])
+    if check_name == "less_than":
+        return c >= F.lit(stats["max_value"])
+    if check_name == "in_range":
+        low = c < F.lit(stats["min_value"]) if stats.get("include_min", True) else c <= F.lit(
+            stats["min_value"])
+        high = c > F.lit(stats["max_value"]) if stats.get("include_max", True) else c >= F.lit(
+            stats["max_value"])
+        return low | high
+    if check_name == "isin":
+        return ~c.isin(list(stats["allowed_values"]))
+    if check_name == "notin":
+        return c.isin(list(stats["forbidden_values"]))
+    if check_name == "str_matches":
+        pattern = stats["pattern"]
+        return ~c.rlike(getattr(pattern, "pattern", pattern))
+    if check_name == "str_length":
+        length = F.length(c)
+        bad = F.lit(False)
+        if stats.get("min_value") is not None:
+            bad = bad | (length < stats["min_value"])
+        if stats.get("max_value") is not None:
+            bad = bad | (length > stats["max_value"])
+        return bad
+    raise NotImplementedError(
+        f"Contract check {check_name!r} on {column!r} has no one-pass translation; add it to "
+        "contracts._violation."
+    )
+
+
+def schema_errors(df: DataFrame, model: type[pa.DataFrameModel]) -> list[dict]:
+    """pandera's schema-level findings (missing columns, wrong Spark types); reads no data.
+
+    pandera's pyspark backend counts nulls as a *schema* check (one Spark job per
+    non-nullable column), so the schema validated here is the model's with nullability and
+    checks removed; both are counted by ``validate_contract``'s single aggregation.
+    """
+    schema = model.to_schema()
+    types_only = schema.update_columns(
+        {name: {"nullable": True, "checks": []} for name in schema.columns}
+    )
+    with config_context(validation_depth=ValidationDepth.SCHEMA_ONLY):
+        validated = types_only.validate(df, lazy=True)
+    report = validated.pandera.errors or {}
+    found = []
+    for _depth, by_reason in report.items():
+        for reason, errors in by_reason.items():
+            for e in errors:
+                found.append({
+                    "column": e.get("column"),
+                    "check": e.get("check") or reason,
+                    "reason": reason,
+                    "error": e.get("error"),
+                })
+    return found
+
+
+def validate_contract(
+    df: DataFrame,
+    model: type[pa.DataFrameModel],
+    key: str,
+    table: str,
+    t: Thresholds = THRESHOLDS,
+) -> RuleResult:
+    """The contract's findings by column and check, with counts (see the module docstring)."""
+    findings = [
+        {**e, "failed_rows": None, "severity": ERROR} for e in schema_errors(df, model)
+    ]
+    schema = model.to_schema()
+    present = set(df.columns)
+    conditions: dict[tuple[str, str], Column] = {}
+    for name, column in schema.columns.items():
+        if name not in present:
+            continue  # already reported by the schema validation
+        if not column.nullable:
+            conditions[(name, "not_nullable")] = F.col(f"`{name}`").isNull()
+        for check in column.checks:
+            conditions[(name, check.name)] = F.coalesce(
+                _violation(name, check.name, check.statistics), F.lit(False)
+            )
+    aliases = {cond_key: f"c{i}" for i, cond_key in enumerate(conditions)}
+    stats = df.agg(
+        F.count(F.lit(1)).alias("_rows"),
+        *[F.count_if(cond).alias(aliases[k]) for k, cond in conditions.items()],
+    ).first()
+    failing_conditions = []
+    for (column, check), cond in conditions.items():
+        failed = int(stats[aliases[(column, check)]])
+        if failed:
+            severity = WARN if (column, check) in WARN_ONLY else ERROR
+            findings.append({"column": column, "check": check, "failed_rows": failed,
+                             "severity": severity})
+            failing_conditions.append(cond)
+    errors = [f for f in findings if f["severity"] == ERROR]
+    any_failure = F.lit(False)
+    for cond in failing_conditions:
+        any_failure = any_failure | cond
+    rows_failed = 0
+    sample = []
+    if failing_conditions:
+        # One more pass, only on failure: rows failing any data check, and a few keys.
+        bad = df.where(any_failure)
+        rows_failed = bad.count()
+        if key in present:
+            sample = sample_keys(bad, [key], t.sample_size)
+    rows_failed += 0 if not any(f["failed_rows"] is None for f in findings) else int(stats["_rows"])
+    severity = ERROR if errors else WARN
+    return RuleResult(
+        rule="pandera_contract",
+        table=table,
+        passed=not findings,
+        rows_checked=int(stats["_rows"]),
+        rows_failed=min(rows_failed, int(stats["_rows"])) if findings else 0,
+        threshold=f"{model.__name__}: 0 violations ({len(conditions)} data checks); "
+        f"warn-only: {sorted('.'.join(w) for w in WARN_ONLY)}",
+        severity=severity,
+        sample_keys=sample,
+        details={"findings": findings},
+        description=format_report(table, findings, int(stats["_rows"])),
+    )
+
+
+def format_report(table: str, findings: list[dict], rows: int) -> str:
+    """A readable report: one line per failing column and check, with its count."""
+    if not findings:
+        return f"{table}: contract satisfied ({rows} rows)."
+    lines = [f"{table}: {len(findings)} contract violation(s) in {rows} rows"]
+    for f in findings:
+        count = "schema" if f["failed_rows"] is None else f"{f['failed_rows']} rows"
+        extra = f": {f['error']}" if f.get("error") else ""
+        lines.append(f"- [{f['severity']}] {f['column']} / {f['check']} ({count}){extra}")
+    return "\n".join(lines)

@@ -1,0 +1,334 @@
+"""Quality rules as plain functions: each one failing on a crafted frame, and passing.
+
+Small hand-built DataFrames on the session's SparkSession; the passing case on real data is
+in test_checks_pipeline.py (the seeded lakehouse).
+"""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from dagster import AssetCheckSeverity
+
+from lakehouse_assets.checks import gold, integrity
+from lakehouse_assets.checks.definitions import run_window
+from lakehouse_assets.checks.results import ERROR, WARN
+from lakehouse_assets.checks.rules import Thresholds
+
+D = dt.date
+M = Decimal
+
+
+def test_keys_unique_not_null_reports_duplicates_and_nulls(spark):
+    df = spark.createDataFrame(
+        [("a", 1), ("b", 1), ("b", 2), (None, 3), ("c", 4)], "customer_id string, v int"
+    )
+    r = integrity.keys_unique_not_null(df, ["customer_id"], "gold.t")
+    assert not r.passed and r.severity == ERROR
+    assert (r.rows_checked, r.rows_failed) == (5, 3)
+    assert r.details["duplicate_keys"] == 1 and r.details["null_key_rows"] == 1
+    assert set(r.sample_keys) == {None, "b"}
+    check = r.to_check_result()
+    assert check.severity == AssetCheckSeverity.ERROR
+    assert check.metadata["rows_failed"].value == 3
+
+
+def test_keys_unique_not_null_passes_on_composite_key(spark):
+    df = spark.createDataFrame([("a", 1), ("a", 2), ("b", 1)], "k1 string, k2 int")
+    r = integrity.keys_unique_not_null(df, ["k1", "k2"], "gold.t")
+    assert r.passed and r.rows_checked == 3 and r.rows_failed == 0 and r.sample_keys == []
+
+
+def test_rows_with_keys_of_finds_a_duplicate_in_an_older_partition(spark):
+    table = spark.createDataFrame(
+        [("a", D(2024, 1, 1)), ("a", D(2024, 1, 2)), ("z", D(2024, 1, 1))],
+        "order_id string, _landing_date date",
+    )
+    window = table.where("_landing_date = DATE'2024-01-02'")
+    scoped = integrity.rows_with_keys_of(table, window, ["order_id"])
+    r = integrity.keys_unique_not_null(scoped, ["order_id"], "silver.stg_orders")
+    assert not r.passed and r.rows_checked == 2 and r.sample_keys == ["a"]
+
+
+def _parents(spark):
+    orders = spark.createDataFrame([("o1",), ("o2",)], "order_id string")
+    products = spark.createDataFrame([("p1",)], "product_id string")
+    return orders, products
+
+
+def test_orphans_above_share_fail_with_counts_per_reference(spark):
+    orders, products = _parents(spark)
+    items = spark.createDataFrame(
+        [("i1", "o1", "p1"), ("i2", "o9", "p1"), ("i3", "o2", "p9"), ("i4", None, "p1")],
+        "order_item_id string, order_id string, product_id string",
+    )
+    r = integrity.orphans(
+        items, "order_item_id",
+        {"order_id": (orders, "order_id"), "product_id": (products, "product_id")},
+        "silver.stg_order_items",
+    )
+    assert not r.passed and r.severity == ERROR
+    assert (r.rows_checked, r.rows_failed) == (4, 3)
+    assert r.details["orphans_by_reference"] == {"order_id -> order_id": 2,
+                                                 "product_id -> product_id": 1}
+    assert [s["order_item_id"] for s in r.sample_keys] == ["i2", "i3", "i4"]
+
+
+def test_orphans_below_share_pass_and_still_report(spark):
+    orders, products = _parents(spark)
+    items = spark.createDataFrame(
+        [("i1", "o1", "p1"), ("i2", "o9", "p1"), ("i3", "o2", "p1")],
+        "order_item_id string, order_id string, product_id string",
+    )
+    parents = {"order_id": (orders, "order_id")}
+    lenient = integrity.orphans(items, "order_item_id", parents, "t", Thresholds(max_orphan_share=0.5))
+    assert lenient.passed and lenient.rows_failed == 1 and lenient.sample_keys[0]["order_id"] == "o9"
+    clean = integrity.orphans(items.where("order_id <> 'o9'"), "order_item_id", parents, "t")
+    assert clean.passed and clean.rows_failed == 0
+
+
+BRONZE = "order_id string, _landing_date date, _source_file string, _line_number int"
+SILVER = "order_id string, _landing_date date"
+QUARANTINE = "order_id string, _landing_date date, _source_file string, _line_number int"
+
+
+def _conservation_frames(spark, silver_rows):
+    d1, d2 = D(2024, 1, 1), D(2024, 1, 2)
+    bronze = spark.createDataFrame(
+        [
+            ("a", d1, "f1", 2),  # superseded by d2's version
+            ("b", d1, "f1", 3),  # current
+            (None, d1, "f1", 4),  # quarantined (missing key)
+            ("a", d2, "f2", 2),  # current
+        ],
+        BRONZE,
+    )
+    quarantine = spark.createDataFrame([(None, d1, "f1", 4)], QUARANTINE)
+    silver = spark.createDataFrame(silver_rows, SILVER)
+    return bronze, silver, quarantine
+
+
+def test_conservation_balances_every_landing_date(spark):
+    bronze, silver, quarantine = _conservation_frames(
+        spark, [("a", D(2024, 1, 2)), ("b", D(2024, 1, 1))]
+    )
+    r = integrity.conservation(bronze, silver, quarantine, silver, "order_id", "silver.stg_orders")
+    assert r.passed and r.rows_checked == 4 and r.rows_quarantined == 1
+    assert r.details["totals"] == {"bronze": 4, "silver": 2, "quarantined": 1, "superseded": 1}
+
+
+def test_conservation_fails_on_a_lost_row_and_names_its_date(spark):
+    # "b" of 2024-01-01 never reached silver: it is neither current, quarantined nor superseded.
+    bronze, silver, quarantine = _conservation_frames(spark, [("a", D(2024, 1, 2))])
+    r = integrity.conservation(bronze, silver, quarantine, silver, "order_id", "silver.stg_orders")
+    assert not r.passed and r.rows_failed == 1 and r.sample_keys == ["2024-01-01"]
+    assert r.details["unbalanced_dates"] == [{
+        "landing_date": "2024-01-01", "bronze": 3, "silver": 0, "quarantined": 1,
+        "superseded": 1, "unbalanced": 1,
+    }]
+
+
+LEDGER = "_landing_date date, file_path string, status string"
+
+
+def test_freshness_warns_when_the_feed_lags_the_run(spark):
+    ledger = spark.createDataFrame(
+        [(D(2024, 1, 1), "orders/a.csv", "loaded"), (D(2024, 1, 9), "orders/b.csv", "failed")],
+        LEDGER,
+    )
+    r = integrity.freshness(ledger, "orders", D(2024, 1, 9), "run end")
+    assert not r.passed and r.severity == WARN
+    assert r.details["lag_days"] == 8 and r.sample_keys == ["2024-01-01"]
+    assert r.to_check_result().severity == AssetCheckSeverity.WARN
+
+
+def test_freshness_passes_within_the_lag(spark):
+    ledger = spark.createDataFrame([(D(2024, 1, 8), "orders/a.csv", "loaded")], LEDGER)
+    r = integrity.freshness(ledger, "orders", D(2024, 1, 9), "run end")
+    assert r.passed and r.details["lag_days"] == 1
+
+
+INSIGHTS = "customer_id string, customer_segment string, total_spend decimal(18,2), " \
+    "avg_order_value decimal(18,2), order_count long"
+
+
+def test_spend_values_fail_on_each_violation(spark):
+    df = spark.createDataFrame(
+        [
+            ("c1", "Champions", M("100.00"), M("50.00"), 2),
+            ("c2", "Lost", M("-5.00"), M("-5.00"), 1),
+            ("c3", "Lost", M("10.00"), M("20.00"), 1),
+            ("c4", None, None, M("1.00"), 1),
+        ],
+        INSIGHTS,
+    )
+    r = gold.customer_spend_values(
+        df, "gold.fct_customer_insights", "total_spend", "avg_order_value", "customer_segment"
+    )
+    assert not r.passed and (r.rows_checked, r.rows_failed) == (4, 3)
+    assert r.sample_keys == ["c2", "c3", "c4"]
+    assert r.details["violations"] == {
+        "negative_total_spend": 1, "negative_avg_order_value": 1,
+        "total_spend_below_avg_order_value": 1, "null_total_spend": 1, "null_customer_segment": 1,
+    }
+
+
+def test_spend_values_pass_with_a_prospect_without_average(spark):
+    df = spark.createDataFrame(
+        [("c1", M("100.00"), M("50.00")), ("c2", M("0.00"), None)],
+        "customer_id string, monetary_value decimal(31,2), avg_order_value decimal(25,6)",
+    )
+    r = gold.customer_spend_values(df, "gold.fct_customer_metrics", "monetary_value",
+                                   "avg_order_value")
+    assert r.passed and r.rows_checked == 2
+
+
+METRICS = "customer_id string, predicted_clv_12m decimal(34,3), recency_score int, " \
+    "frequency_score int, monetary_score int"
+
+
+def test_seed003_customer_rules_fail(spark):
+    df = spark.createDataFrame(
+        [
+            ("c1", M("10"), 5, 1, 3),
+            ("c1", M("10"), 5, 1, 3),  # duplicate id
+            (None, M("1"), 1, 1, 1),  # null id
+            ("c2", M("-1"), 1, 1, 1),  # negative CLV
+            ("c3", M("1"), 0, 6, None),  # scores out of range
+        ],
+        METRICS,
+    )
+    r = gold.customer_metric_rules(df, "gold.fct_customer_metrics")
+    assert not r.passed
+    assert r.rows_failed == 5  # 3 violating rows + 2 rows of the duplicated id
+    assert r.details["violations"]["recency_score_out_of_range"] == 1
+    assert r.details["violations"]["frequency_score_out_of_range"] == 1
+    assert r.details["violations"]["monetary_score_out_of_range"] == 0
+    assert r.details["duplicate_customer_ids"] == 1
+    assert r.sample_keys[0] == "c1"
+
+
+def test_seed003_customer_rules_pass_with_null_scores(spark):
+    df = spark.createDataFrame([("c1", M("10"), 5, 1, 3), ("c2", M("0"), None, None, None)],
+                               METRICS)
+    r = gold.customer_metric_rules(df, "gold.fct_customer_metrics")
+    assert r.passed and r.details["duplicate_customer_ids"] == 0
+
+
+def _reconciliation_frames(spark, daily_total):
+    ico = spark.createDataFrame([("o1", M("10.50")), ("o2", M("4.50"))],
+                                "order_id string, order_total decimal(21,2)")
+    daily = spark.createDataFrame([(D(2024, 1, 1), M(daily_total))],
+                                  "order_date date, total_sales decimal(18,2)")
+    metrics = spark.createDataFrame([("c1", M("15.00"))],
+                                    "customer_id string, monetary_value decimal(31,2)")
+    insights = spark.createDataFrame([("c1", M("15.00"))],
+                                     "customer_id string, total_spend decimal(18,2)")
+    return ico, daily, metrics, insights
+
+
+def test_aggregation_reconciliation_passes_and_fails(spark):
+    ok = gold.aggregation_reconciliation(*_reconciliation_frames(spark, "15.00"))
+    assert ok.passed and ok.details["daily_sales_total"] == "15.00"
+    bad = gold.aggregation_reconciliation(*_reconciliation_frames(spark, "14.00"))
+    assert not bad.passed and bad.rows_failed == 1
+    assert bad.sample_keys == ["daily_sales_total"]
+    assert bad.details["differences"]["daily_sales_total"] == "-1.00"
+
+
+def test_product_revenue_reconciles_with_line_totals_not_shipping(spark):
+    orders = spark.createDataFrame(
+        [("o1", True, M("5.00")), ("o2", False, M("5.00"))],
+        "order_id string, is_completed boolean, shipping_cost decimal(10,2)",
+    )
+    items = spark.createDataFrame(
+        [("i1", "o1", M("20.00")), ("i2", "o2", M("7.00"))],
+        "order_item_id string, order_id string, line_total decimal(10,2)",
+    )
+    daily = spark.createDataFrame([(D(2024, 1, 1), M("25.00"))],
+                                  "order_date date, total_sales decimal(18,2)")
+
+    def products(revenue):
+        return spark.createDataFrame([("p1", M(revenue))], "product_id string, revenue decimal(20,2)")
+
+    ok = gold.product_revenue_reconciliation(products("20.00"), orders, items, daily)
+    assert ok.passed
+    assert ok.details["completed_shipping"] == "5.00"
+    assert ok.details["daily_sales_minus_shipping"] == "20.00"
+    bad = gold.product_revenue_reconciliation(products("27.00"), orders, items, daily)
+    assert not bad.passed and bad.sample_keys == ["product_revenue"]
+
+
+DAILY = "order_date date, order_count long, total_sales decimal(18,2), " \
+    "avg_order_value decimal(18,2), units_sold long, items_per_order double"
+
+
+def test_metric_consistency(spark):
+    df = spark.createDataFrame(
+        [
+            (D(2024, 1, 1), 2, M("30.00"), M("15.00"), 5, 2.5),
+            (D(2024, 1, 2), 0, M("0.00"), None, 0, None),  # all cancelled: consistent
+            (D(2024, 1, 3), 3, M("30.00"), M("15.00"), 3, 1.0),  # wrong average
+            (D(2024, 1, 4), 0, M("0.00"), M("1.00"), 0, None),  # average without orders
+        ],
+        DAILY,
+    )
+    ratios = {"avg_order_value": ("total_sales", "order_count", 0.01),
+              "items_per_order": ("units_sold", "order_count", 1e-9)}
+    r = gold.metric_consistency(df, "gold.fct_daily_sales", "order_date", ratios)
+    assert not r.passed and r.rows_failed == 2
+    assert r.sample_keys == [D(2024, 1, 3), D(2024, 1, 4)]
+    assert r.details["violations"] == {"avg_order_value_inconsistent": 2,
+                                       "items_per_order_inconsistent": 0}
+    ok = gold.metric_consistency(df.where("order_date <= DATE'2024-01-02'"), "t", "order_date",
+                                 ratios)
+    assert ok.passed and ok.rows_checked == 2
+
+
+def test_segments_match_metrics(spark):
+    seg = spark.createDataFrame([("c1",), ("c2",)], "customer_id string")
+    met = spark.createDataFrame([("c1",), ("c3",)], "customer_id string")
+    r = gold.segments_match_metrics(seg, met)
+    assert not r.passed and r.rows_failed == 2 and r.sample_keys == ["c2", "c3"]
+    assert r.details == {"segments": 2, "metrics": 2, "only_segments": 1, "only_metrics": 1}
+    assert gold.segments_match_metrics(met, met).passed
+
+
+def _daily_history(spark, last_sales):
+    start = D(2024, 1, 1)
+    rows = [(start + dt.timedelta(days=i), 10, M("100.00") + i % 3) for i in range(28)]
+    rows.append((start + dt.timedelta(days=28), 10, M(last_sales)))
+    return spark.createDataFrame(rows, "order_date date, order_count long, total_sales decimal(18,2)")
+
+
+def test_daily_trend_warns_on_a_spike(spark):
+    daily = _daily_history(spark, "900.00")
+    r = gold.daily_trend(daily, [D(2024, 1, 29)])
+    assert not r.passed and r.severity == WARN
+    assert r.sample_keys == ["2024-01-29"] and r.rows_checked == 1
+    flag = r.details["flagged"][0]
+    assert flag["metric"] == "total_sales" and flag["value"] == 900.0
+
+
+def test_daily_trend_passes_in_band_and_skips_short_history(spark):
+    daily = _daily_history(spark, "101.00")
+    assert gold.daily_trend(daily, [D(2024, 1, 29)]).passed
+    # Day 3 has only 2 days of history: not judged, not flagged.
+    r = gold.daily_trend(daily, [D(2024, 1, 3)])
+    assert r.passed and r.rows_checked == 0
+
+
+@pytest.mark.parametrize(
+    "tags, expected",
+    [
+        ({}, None),
+        ({"dagster/partition": "2024-01-05"}, (dt.datetime(2024, 1, 5), dt.datetime(2024, 1, 6))),
+        (
+            {"dagster/asset_partition_range_start": "2024-01-01",
+             "dagster/asset_partition_range_end": "2024-01-31"},
+            (dt.datetime(2024, 1, 1), dt.datetime(2024, 2, 1)),
+        ),
+    ],
+)
+def test_run_window_from_tags(tags, expected):
+    assert run_window(tags) == expected
