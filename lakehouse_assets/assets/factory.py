@@ -11,8 +11,16 @@ from dagster import AssetIn, AutomationCondition, Output, asset
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from lakehouse_assets.catalog import column_descriptions
+
 # Downstream tables follow their inputs without manual steps once the automation sensor runs.
-AUTOMATION = AutomationCondition.eager()
+# eager() alone only updates the latest daily partition and waits while any parent partition
+# is missing. Landing days arrive late or not at all (no files, no partition), so here every
+# partition whose parents update follows, and a table over all days does not wait for days
+# that never landed.
+AUTOMATION = AutomationCondition.eager().without(
+    AutomationCondition.in_latest_time_window()
+).without(~AutomationCondition.any_deps_missing())
 
 
 def with_layer_metadata(df: DataFrame, layer: str, sources: Sequence[str]) -> DataFrame:
@@ -52,7 +60,8 @@ def table_asset(
         key=[layer, table],
         ins=ins,
         description=description,
-        metadata=metadata or {},
+        # Column descriptions travel as definition metadata to the IO manager (UI schema).
+        metadata={"column_descriptions": column_descriptions(layer, table), **(metadata or {})},
         group_name=layer,
         kinds={"spark", "delta"},
         automation_condition=AUTOMATION,
