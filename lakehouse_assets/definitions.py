@@ -17,7 +17,7 @@ from lakehouse_assets.assets.gold.products import product_assets  # noqa: E402
 from lakehouse_assets.assets.gold.sales import sales_assets  # noqa: E402
 from lakehouse_assets.assets.ml import ml_assets  # noqa: E402
 from lakehouse_assets.assets.silver import silver_assets  # noqa: E402
-from lakehouse_assets.partitions import daily_partitions  # noqa: E402
+from lakehouse_assets.checks import data_quality_summary, quality_checks  # noqa: E402
 from lakehouse_assets.resources import build_resources  # noqa: E402
 from lakehouse_assets.sensors import sensors  # noqa: E402
 
@@ -28,13 +28,13 @@ all_assets = [
     *product_assets,
     *sales_assets,
     *ml_assets,
+    data_quality_summary,
 ]
 
 # Everything, for a partition range in one run (single-run backfill of the daily partitions).
 build_lakehouse_job = define_asset_job(
     "build_lakehouse",
     selection="*",
-    partitions_def=daily_partitions,
     description="Every bronze, silver, gold and ML table for a range of landing dates, in one "
     "run (one SparkSession).",
 )
@@ -45,6 +45,7 @@ def build_definitions(resources: dict | None = None) -> Definitions:
     """The code location; tests pass resources bound to a temporary lakehouse."""
     return Definitions(
         assets=all_assets,
+        asset_checks=quality_checks,
         jobs=[build_lakehouse_job],
         sensors=sensors,
         resources=resources or build_resources(),
