@@ -160,7 +160,7 @@ def _d(s):
 def test_range_backfill_is_one_merge(spark, resources):
     run(resources, [events], "2024-01-01", DAY1)
     before = version(spark, resources)
-    job = define_asset_job("backfill", selection=[events], partitions_def=daily_partitions)
+    job = define_asset_job("backfill", selection=[events])
     defs = Definitions(assets=[events], jobs=[job], resources=resources)
     result = defs.resolve_job_def("backfill").execute_in_process(
         run_config={"ops": {"silver__events": {"config": {"rows": json.dumps(
