@@ -7,8 +7,8 @@ types, nullability, ranges, allowed order statuses and the email pattern.
 runs one Spark job per column check (``filter(~cond).limit(1).count()``) and reports only
 pass/fail. Instead:
 
-* pandera validates the *schema* (columns present, Spark types) with
-  ``ValidationDepth.SCHEMA_ONLY``, which reads no data;
+* the *schema* (columns present, Spark types) is compared with the model's declared
+  types without reading data (see ``schema_errors``);
 * every data-level declaration of the model (nullability and each Check, read from the
   model's own schema, so the model stays the single declaration) becomes a Spark condition,
   and all of them are counted in ONE aggregation; offending keys are fetched by one more
@@ -19,7 +19,6 @@ Findings listed in ``WARN_ONLY`` (an unknown order status) are warnings; all oth
 
 import pandera.pyspark as pa
 import pyspark.sql.types as T
-from pandera.config import ValidationDepth, config_context
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
@@ -143,29 +142,26 @@ def _violation(column: str, check_name: str, stats: dict) -> Column:
 
 
 def schema_errors(df: DataFrame, model: type[pa.DataFrameModel]) -> list[dict]:
-    """pandera's schema-level findings (missing columns, wrong Spark types); reads no data.
+    """Schema-level findings (missing columns, wrong Spark types) from the model's own
+    declarations; reads no data.
 
-    pandera's pyspark backend counts nulls as a *schema* check (one Spark job per
-    non-nullable column), so the schema validated here is the model's with nullability and
-    checks removed; both are counted by ``validate_contract``'s single aggregation.
+    Not ``model.validate(..., SCHEMA_ONLY)``: pandera 0.35's pyspark backend counts nulls as
+    a *schema* check (one Spark job per non-nullable column) and its dtype check raises an
+    AssertionError instead of reporting when a decimal column arrives as another type.
     """
-    schema = model.to_schema()
-    types_only = schema.update_columns(
-        {name: {"nullable": True, "checks": []} for name in schema.columns}
-    )
-    with config_context(validation_depth=ValidationDepth.SCHEMA_ONLY):
-        validated = types_only.validate(df, lazy=True)
-    report = validated.pandera.errors or {}
+    actual = {f.name: f.dataType for f in df.schema.fields}
     found = []
-    for _depth, by_reason in report.items():
-        for reason, errors in by_reason.items():
-            for e in errors:
-                found.append({
-                    "column": e.get("column"),
-                    "check": e.get("check") or reason,
-                    "reason": reason,
-                    "error": e.get("error"),
-                })
+    for name, column in model.to_schema().columns.items():
+        expected = column.dtype.type
+        if name not in actual:
+            found.append({"column": name, "check": "column_in_dataframe",
+                          "reason": "COLUMN_NOT_IN_DATAFRAME",
+                          "error": f"column '{name}' not in the frame"})
+        elif actual[name] != expected:
+            found.append({"column": name, "check": f"dtype('{expected.simpleString()}')",
+                          "reason": "WRONG_DATATYPE",
+                          "error": f"expected {expected.simpleString()}, got "
+                                   f"{actual[name].simpleString()}"})
     return found
 
 
@@ -177,15 +173,17 @@ def validate_contract(
     t: Thresholds = THRESHOLDS,
 ) -> RuleResult:
     """The contract's findings by column and check, with counts (see the module docstring)."""
-    findings = [
-        {**e, "failed_rows": None, "severity": ERROR} for e in schema_errors(df, model)
-    ]
+    structural = schema_errors(df, model)
+    findings = [{**e, "failed_rows": None, "severity": ERROR} for e in structural]
     schema = model.to_schema()
     present = set(df.columns)
+    # A missing or mistyped column is already reported; its values are not checked (a range
+    # check on a string column would fail the query under ANSI mode).
+    skip = {e["column"] for e in structural}
     conditions: dict[tuple[str, str], Column] = {}
     for name, column in schema.columns.items():
-        if name not in present:
-            continue  # already reported by the schema validation
+        if name in skip:
+            continue
         if not column.nullable:
             conditions[(name, "not_nullable")] = F.col(f"`{name}`").isNull()
         for check in column.checks:

@@ -60,7 +60,7 @@ def build_check(rule: QualityRule):
         context: AssetCheckExecutionContext, spark: SparkResource, storage: LakehouseStorage
     ) -> AssetCheckResult:
         inputs = RuleInputs(spark.spark_session, storage, run_window(context.run.tags))
-        return evaluate(rule, inputs, context.run_id).to_check_result()
+        return evaluate(rule, inputs, context.run.run_id).to_check_result()
 
     return _check
 
