@@ -17,6 +17,7 @@ from dagster import (
     multi_asset,
 )
 
+from lakehouse_assets.catalog import column_descriptions
 from lakehouse_assets.landing import DATASETS, scan_landing_zone
 from lakehouse_assets.partitions import daily_partitions, window_dates
 from lakehouse_assets.resources import LakehouseStorage, SparkResource
@@ -42,7 +43,10 @@ def build_bronze_asset(dataset: str):
                 key=["bronze", rows_table],
                 description=f"Every row of the landed `{dataset}` CSV files, typed per the "
                 "landing contract; unparseable values in `_rescued_data`.",
-                metadata=BY_LINE,
+                metadata={
+                    **BY_LINE,
+                    "column_descriptions": column_descriptions("bronze", rows_table),
+                },
                 group_name="bronze",
                 kinds={"spark", "delta"},
             ),
@@ -50,7 +54,10 @@ def build_bronze_asset(dataset: str):
                 key=["bronze", quarantine_table],
                 description=f"`{dataset}` records that could not be parsed as CSV, with the "
                 "raw text and the reason.",
-                metadata=BY_LINE,
+                metadata={
+                    **BY_LINE,
+                    "column_descriptions": column_descriptions("bronze", quarantine_table),
+                },
                 group_name="bronze",
                 kinds={"spark", "delta"},
             ),
@@ -58,7 +65,10 @@ def build_bronze_asset(dataset: str):
                 key=["bronze", ledger_table],
                 description=f"Ingestion ledger of `{dataset}`: one row per landing file with "
                 "its size, content hash, counts and status (loaded, unchanged, failed).",
-                metadata=BY_FILE,
+                metadata={
+                    **BY_FILE,
+                    "column_descriptions": column_descriptions("bronze", ledger_table),
+                },
                 group_name="bronze",
                 kinds={"spark", "delta"},
             ),

@@ -9,6 +9,7 @@ a newer version. The ``int_*`` tables are small and recomputed from silver in on
 from dagster import AssetIn, AssetOut, BackfillPolicy, Output, multi_asset
 
 from lakehouse_assets.assets.factory import AUTOMATION, table_asset
+from lakehouse_assets.catalog import column_descriptions
 from lakehouse_assets.partitions import daily_partitions
 from lakehouse_assets.transforms import intermediate
 from lakehouse_assets.transforms.silver import ENTITY_SPECS, build_silver
@@ -31,6 +32,7 @@ def build_silver_asset(entity: str):
                     "merge_keys": [spec.key],
                     "partition_expr": "_landing_date",
                     "key_scope": "table",
+                    "column_descriptions": column_descriptions("silver", f"stg_{entity}"),
                 },
                 group_name="silver",
                 kinds=SILVER_KINDS,
@@ -42,6 +44,7 @@ def build_silver_asset(entity: str):
                 metadata={
                     "merge_keys": ["_source_file", "_line_number"],
                     "partition_expr": "_landing_date",
+                    "column_descriptions": column_descriptions("silver", f"quarantine_{entity}"),
                 },
                 group_name="silver",
                 kinds=SILVER_KINDS,

@@ -41,6 +41,7 @@ from dagster import (
 )
 from pydantic import Field
 
+from lakehouse_assets.catalog import column_descriptions
 from lakehouse_assets.resources.spark import SparkResource
 from lakehouse_assets.resources.storage import LakehouseStorage
 
@@ -309,9 +310,9 @@ class DeltaSparkIOManager(ConfigurableIOManager):
             self._with_retries(context, name, lambda: self._overwrite(obj, path))
         if self.register_in_catalog:
             self._register(spark, layer, table, path, context)
-        context.add_output_metadata(
-            self._materialization_metadata(spark, path, meta.get("column_descriptions"))
-        )
+        # The asset's own descriptions, else the central catalog's for its table.
+        descriptions = meta.get("column_descriptions") or column_descriptions(layer, table)
+        context.add_output_metadata(self._materialization_metadata(spark, path, descriptions))
 
     @staticmethod
     def _overwrite(df: Any, path: str) -> None:

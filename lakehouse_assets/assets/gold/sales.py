@@ -12,6 +12,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from lakehouse_assets.assets.factory import AUTOMATION, table_asset, with_layer_metadata
+from lakehouse_assets.catalog import column_descriptions
 from lakehouse_assets.partitions import daily_partitions
 from lakehouse_assets.resources import LakehouseStorage, SparkResource
 from lakehouse_assets.resources.delta_io_manager import read_table
@@ -39,7 +40,10 @@ def _landing_day_asset(table: str, merge_keys: list[str], description: str, comp
             "items_landed": AssetIn(key=["silver", "stg_order_items"]),
         },
         description=description,
-        metadata={"merge_keys": merge_keys},
+        metadata={
+            "merge_keys": merge_keys,
+            "column_descriptions": column_descriptions("gold", table),
+        },
         group_name="gold",
         kinds={"spark", "delta"},
         partitions_def=daily_partitions,
@@ -90,6 +94,7 @@ fct_user_daily_spend = _landing_day_asset(
     ins={"daily_sales": AssetIn(key=AssetKey(["gold", "fct_daily_sales"]))},
     description="Next 30 days of sales from a least-squares model on trend and day of week "
     "(seed 000); the model's error on a held-out window is in the metadata.",
+    metadata={"column_descriptions": column_descriptions("gold", "fct_sales_forecast")},
     group_name="gold",
     kinds={"spark", "delta"},
     automation_condition=AUTOMATION,
