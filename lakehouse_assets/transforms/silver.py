@@ -247,7 +247,10 @@ def build_silver(bronze: DataFrame, spec: EntitySpec) -> tuple[DataFrame, DataFr
         "_landing_date",
         "_source_file",
         "_line_number",
-        F.col("_reasons").alias("reasons"),
+        # array_compact gives array<string NOT NULL>, but Delta stores a new table's arrays
+        # with nullable elements; without the cast the next MERGE into the table sees a type
+        # change (array<string> -> array<string>) and the IO manager refuses it.
+        F.col("_reasons").cast("array<string>").alias("reasons"),
         # Nulls kept in the JSON, so the record shows which required values were missing.
         F.to_json(F.struct(*business_columns), {"ignoreNullFields": "false"}).alias("record"),
     )
