@@ -235,11 +235,16 @@ def test_unpartitioned_downstream_reads_whole_table_and_catalog_sees_it(spark, r
 
 def test_concurrent_runs_on_different_partitions_both_succeed(spark, resources):
     run(resources, [events], "2024-01-01", DAY1)  # the table exists; both runs MERGE into it
-    instance = DagsterInstance.ephemeral()
-    outcomes: dict[str, bool] = {}
+    outcomes: dict[str, object] = {}
 
     def write(day, rows):
-        outcomes[day] = run(resources, [events], day, rows, instance=instance).success
+        try:
+            # Each run on its own instance, as two separate launches would be; an ephemeral
+            # instance's in-memory event store is not meant to be shared between threads.
+            instance = DagsterInstance.ephemeral()
+            outcomes[day] = run(resources, [events], day, rows, instance=instance).success
+        except Exception as exc:  # reported in the assertion below, not lost in the thread
+            outcomes[day] = repr(exc)[:2000]
 
     threads = [
         threading.Thread(target=write, args=(f"2024-01-0{d}", [[f"k{d}", f"2024-01-0{d}", d]]))

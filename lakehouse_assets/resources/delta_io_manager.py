@@ -98,10 +98,13 @@ class SchemaChangeError(ValueError):
 
 
 def _refuse_type_changes(source_schema: Any, target_types: dict[str, Any], path: str) -> None:
+    # Types compare without nullability: Delta stores nested fields as nullable, so a
+    # non-null array element in the output is the same type, not a change.
     changed = [
         f"{f.name}: {target_types[f.name].simpleString()} -> {f.dataType.simpleString()}"
         for f in source_schema.fields
-        if f.name in target_types and f.dataType != target_types[f.name]
+        if f.name in target_types
+        and f.dataType.simpleString() != target_types[f.name].simpleString()
     ]
     if changed:
         raise SchemaChangeError(
