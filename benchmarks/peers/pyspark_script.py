@@ -1,0 +1,106 @@
+"""Seed 003's pipeline as the plain PySpark script a user would write without Dagster.
+
+One SparkSession, the project's own transform functions (so a comparison with the Dagster
+build measures orchestration, not different logic), every landing date of the four datasets
+ingested at once, and every table written as Delta with a plain overwrite:
+
+    bronze/<dataset>  ->  silver/stg_*  ->  silver/int_*  ->  gold/*  ->  ml/ml_customer_features
+
+Each table is read back from Delta before the next step uses it, as seed 003's script and the
+Dagster assets (through the Delta IO manager) do.
+
+    python -m benchmarks.peers.pyspark_script --landing-root LANDING --lakehouse-root OUT
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import time
+import uuid
+from typing import Any
+
+from lakehouse_assets.landing import DATASETS, scan_landing_zone
+from lakehouse_assets.resources.spark import build_spark_session
+from lakehouse_assets.transforms import customers, intermediate, ml, products
+from lakehouse_assets.transforms.bronze import PreviousIngestion, ingest_files
+from lakehouse_assets.transforms.silver import ENTITY_SPECS, build_silver
+
+
+def run(landing_root: str, lakehouse_root: str, spark: Any = None) -> dict[str, float]:
+    """Build every table under ``lakehouse_root``; seconds per table written, and in total.
+
+    Keys: ``<layer>.<table>`` per table, ``spark_session`` (0 when ``spark`` is given) and
+    ``total`` (the whole call, session start included).
+    """
+    started = time.perf_counter()
+    seconds: dict[str, float] = {}
+    if spark is None:
+        spark = build_spark_session(app_name="pyspark_script")
+    seconds["spark_session"] = time.perf_counter() - started
+
+    def write(df: Any, layer: str, table: str) -> Any:
+        """Overwrite <lakehouse_root>/<layer>/<table> with df and return the table as read back."""
+        path = f"{lakehouse_root}/{layer}/{table}"
+        t0 = time.perf_counter()
+        df.write.format("delta").mode("overwrite").save(path)
+        seconds[f"{layer}.{table}"] = time.perf_counter() - t0
+        return spark.read.format("delta").load(path)
+
+    # Bronze: every file of every landing date, parsed by the project's ingestion.
+    files = scan_landing_zone(landing_root).files
+    run_id = f"pyspark_script-{uuid.uuid4()}"
+    ingested_at = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    bronze = {}
+    for dataset, spec in DATASETS.items():
+        batch = ingest_files(
+            spark,
+            spec,
+            [f for f in files if f.dataset == dataset],
+            PreviousIngestion(bronze=None, quarantine=None, ledger=[]),
+            run_id=run_id,
+            ingested_at=ingested_at,
+        )
+        bronze[dataset] = write(batch.bronze, "bronze", dataset)
+
+    # Silver: current version per key (quarantined rows are not written here).
+    stg = {}
+    for entity, spec in ENTITY_SPECS.items():
+        silver, _quarantine = build_silver(bronze[entity], spec)
+        stg[entity] = write(silver, "silver", f"stg_{entity}")
+
+    # Intermediate (seed 003 module 3).
+    orders = write(
+        intermediate.int_customer_orders(stg["orders"], stg["order_items"]),
+        "silver", "int_customer_orders",
+    )
+    rfm = write(intermediate.int_customer_rfm(orders), "silver", "int_customer_rfm")
+    product_metrics = write(
+        intermediate.int_product_metrics(stg["products"], stg["order_items"], stg["orders"]),
+        "silver", "int_product_metrics",
+    )
+
+    # Gold (seed 003 module 4) and ML features (module 5).
+    metrics = write(
+        customers.fct_customer_metrics(stg["customers"], rfm), "gold", "fct_customer_metrics"
+    )
+    write(customers.dim_customer_segments(metrics), "gold", "dim_customer_segments")
+    write(products.fct_product_performance(product_metrics), "gold", "fct_product_performance")
+    write(ml.ml_customer_features(metrics, orders), "ml", "ml_customer_features")
+
+    seconds["total"] = time.perf_counter() - started
+    return seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--landing-root", required=True)
+    parser.add_argument("--lakehouse-root", required=True)
+    args = parser.parse_args()
+    seconds = run(args.landing_root, args.lakehouse_root)
+    print(json.dumps({k: round(v, 3) for k, v in seconds.items()}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
