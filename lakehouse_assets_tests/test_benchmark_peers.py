@@ -101,7 +101,7 @@ def script_build(spark, landing, tmp_path_factory):
 @pytest.fixture(scope="module")
 def duckdb_build(landing):
     timings: dict[str, float] = {}
-    tables = duckdb_pipeline.run(landing[0], threads=1, timings=timings)
+    tables = duckdb_pipeline.run(landing[0], threads=2, timings=timings)
     return tables, timings
 
 

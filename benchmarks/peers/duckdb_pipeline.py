@@ -116,6 +116,7 @@ def run(
     started = time.perf_counter()
     con = duckdb.connect()  # in memory
     try:
+        con.execute("SET enable_progress_bar = false")
         if threads:
             con.execute(f"SET threads = {int(threads)}")
         files = scan_landing_zone(landing_root).files
