@@ -10,7 +10,11 @@ import os
 
 import pytest
 
+from lakehouse_assets.build import PLANNED_EVENTS_ENV
 from lakehouse_assets.resources.spark import build_spark_session
+
+# As lakehouse-build runs: one planned event per asset for a range run, not one per day.
+os.environ.setdefault(PLANNED_EVENTS_ENV, "true")
 
 
 @pytest.fixture(scope="session")

@@ -25,7 +25,10 @@ file counts, its path and its column schema as metadata.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
+import os
+import re
 import time
 from functools import reduce
 from dataclasses import dataclass
@@ -50,6 +53,9 @@ log = logging.getLogger(__name__)
 # Columns that record *when/by whom* a row was written, not what it says: a re-run that
 # changes only these is not a change, so they never trigger a rewrite of a matched row.
 AUDIT_COLUMNS = frozenset({"processing_timestamp", "_ingested_at", "_run_id"})
+
+# Delta commit files: <20-digit version>.json (checkpoints and .crc files are not commits).
+_COMMIT_FILE = re.compile(r"\d{20}\.json")
 
 # Catalog entries this process already made point at the right path (saves a lookup per write).
 _REGISTERED: dict[str, str] = {}
@@ -377,29 +383,33 @@ class DeltaSparkIOManager(ConfigurableIOManager):
         from delta.tables import DeltaTable
 
         table = DeltaTable.forPath(spark, path)
-        last = table.history(1).select("version", "operation", "operationMetrics").first()
-        metrics = last["operationMetrics"] or {}
-        detail = table.detail().select("numFiles", "sizeInBytes").first()
-        df = table.toDF()
+        version, commit = last_commit(spark, path)
+        metrics = commit.get("operationMetrics") or {}
+        operation = str(commit.get("operation"))
 
         def metric(*names: str) -> int:
             return sum(int(metrics.get(n, 0) or 0) for n in names)
 
+        if operation in ("WRITE", "CREATE TABLE AS SELECT", "CREATE OR REPLACE TABLE AS SELECT"):
+            # A whole-table write: its commit metrics are the table's totals (no Spark job).
+            rows, files, size = metric("numOutputRows"), metric("numFiles"), metric("numOutputBytes")
+        else:
+            detail = table.detail().select("numFiles", "sizeInBytes").first()
+            rows = table.toDF().count()  # answered from Delta's file statistics
+            files, size = int(detail["numFiles"]), int(detail["sizeInBytes"])
         return {
-            "delta_version": MetadataValue.int(int(last["version"])),
-            "delta_operation": MetadataValue.text(str(last["operation"])),
+            "delta_version": MetadataValue.int(version),
+            "delta_operation": MetadataValue.text(operation),
             "rows_inserted": MetadataValue.int(
-                metric("numTargetRowsInserted")
-                if last["operation"] == "MERGE"
-                else metric("numOutputRows")
+                metric("numTargetRowsInserted") if operation == "MERGE" else metric("numOutputRows")
             ),
             "rows_updated": MetadataValue.int(metric("numTargetRowsUpdated")),
             "rows_deleted": MetadataValue.int(metric("numTargetRowsDeleted")),
-            "dagster/row_count": MetadataValue.int(df.count()),
-            "num_files": MetadataValue.int(int(detail["numFiles"])),
-            "size_bytes": MetadataValue.int(int(detail["sizeInBytes"])),
+            "dagster/row_count": MetadataValue.int(rows),
+            "num_files": MetadataValue.int(files),
+            "size_bytes": MetadataValue.int(size),
             "table_path": MetadataValue.path(path),
-            "dagster/column_schema": _schema_metadata(df.schema, column_descriptions),
+            "dagster/column_schema": _schema_metadata(table.toDF().schema, column_descriptions),
             "spark_application_id": MetadataValue.text(spark.conf.get("spark.app.id", "")),
         }
 
@@ -424,6 +434,33 @@ class DeltaSparkIOManager(ConfigurableIOManager):
                 f"{context.asset_key.to_user_string()} first."
             )
         return df
+
+def last_commit(spark: Any, path: str) -> tuple[int, dict[str, Any]]:
+    """The table's newest version and its commit info (operation, operationMetrics).
+
+    On a local file system the newest commit file of ``_delta_log`` is read directly: Delta's
+    ``history(1)`` runs a Spark job for it, about a second per write on a small machine.
+    Other stores (s3a://, abfss://) go through ``history(1)``.
+    """
+    log_dir = path.removeprefix("file:")
+    if "://" not in log_dir:
+        log_dir = os.path.join(log_dir, "_delta_log")
+        commits = [n for n in os.listdir(log_dir) if _COMMIT_FILE.fullmatch(n)]
+        newest = max(commits)
+        with open(os.path.join(log_dir, newest), encoding="utf-8") as f:
+            for line in f:
+                action = json.loads(line)
+                if "commitInfo" in action:
+                    return int(newest[:-5]), action["commitInfo"]
+        return int(newest[:-5]), {}
+    from delta.tables import DeltaTable
+
+    last = DeltaTable.forPath(spark, path).history(1).first()
+    return int(last["version"]), {
+        "operation": last["operation"],
+        "operationMetrics": dict(last["operationMetrics"] or {}),
+    }
+
 
 def read_table(
     spark: Any,
