@@ -7,8 +7,11 @@ between tests; the session (and its JVM) is started once.
 from __future__ import annotations
 
 import os
+import re
+import subprocess
 
 import pytest
+from dagster import DagsterEventType
 
 from lakehouse_assets.build import PLANNED_EVENTS_ENV
 from lakehouse_assets.resources.spark import build_spark_session
@@ -38,11 +41,41 @@ def lakehouse_root(tmp_path) -> str:
 DATA_SEEDS = os.path.join(os.path.dirname(os.path.dirname(__file__)), "data_seeds")
 
 
-class SeededLakehouse:
-    """The whole lakehouse built once from data_seeds through the real build_lakehouse job."""
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-    def __init__(self, spark, storage, resources, result):
+
+def readme_commands() -> list[str]:
+    """The README's two opening commands: build the lakehouse, run the tests."""
+    with open(os.path.join(REPO, "README.md")) as f:
+        return re.findall(r"```bash\n(.+?)\n```", f.read())[:2]
+
+
+class RecordedRun:
+    """A finished Dagster run read back from its instance (what ``execute_in_process`` returns
+    in-process, for a run made by another process)."""
+
+    def __init__(self, instance, run_id: str):
+        self.instance, self.run_id = instance, run_id
+
+    def _events(self, event_type):
+        return [e.dagster_event for e in self.instance.all_logs(self.run_id, of_type=event_type)]
+
+    def get_asset_materialization_events(self):
+        return self._events(DagsterEventType.ASSET_MATERIALIZATION)
+
+    def get_asset_check_evaluations(self):
+        return [
+            e.event_specific_data for e in self._events(DagsterEventType.ASSET_CHECK_EVALUATION)
+        ]
+
+
+class SeededLakehouse:
+    """The whole lakehouse built once from data_seeds by the README's main command (a real
+    ``lakehouse-build``: one Dagster run over every landing date, in its own process)."""
+
+    def __init__(self, spark, storage, resources, result, stdout, dagster_home):
         self.spark, self.storage, self.resources, self.result = spark, storage, resources, result
+        self.stdout, self.dagster_home = stdout, dagster_home
 
     def table(self, layer: str, name: str):
         return self.spark.read.format("delta").load(self.storage.table_path(layer, name))
@@ -52,26 +85,32 @@ class SeededLakehouse:
 
 
 @pytest.fixture(scope="session")
-def seeded_lakehouse(spark, tmp_path_factory) -> SeededLakehouse:
-    from lakehouse_assets.definitions import build_definitions, build_lakehouse_job
-    from lakehouse_assets.landing import scan_landing_zone
+def seeded_lakehouse(spark, tmp_path_factory):
+    from dagster import DagsterInstance
+
     from lakehouse_assets.resources import LakehouseStorage, build_resources
 
-    storage = LakehouseStorage(
-        lakehouse_root=str(tmp_path_factory.mktemp("seeded") / "lakehouse"),
-        landing_root=DATA_SEEDS,
+    base = tmp_path_factory.mktemp("seeded")
+    storage = LakehouseStorage(lakehouse_root=str(base / "lakehouse"), landing_root=DATA_SEEDS)
+    dagster_home = str(base / "dagster_home")
+    main_command, _ = readme_commands()
+    out = subprocess.run(
+        ["bash", "-c", main_command],
+        cwd=REPO,
+        env={**os.environ, "LAKEHOUSE_ROOT": storage.root, "DAGSTER_HOME": dagster_home},
+        capture_output=True,
+        text=True,
+        timeout=1800,
     )
-    resources = build_resources(storage)
-    dates = sorted({f.landing_date for f in scan_landing_zone(DATA_SEEDS).files})
-    result = (
-        build_definitions(resources)
-        .resolve_job_def(build_lakehouse_job.name)
-        .execute_in_process(
-            tags={
-                "dagster/asset_partition_range_start": dates[0].isoformat(),
-                "dagster/asset_partition_range_end": dates[-1].isoformat(),
-            }
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-3000:]
+    with DagsterInstance.from_config(dagster_home) as instance:
+        runs = instance.get_runs()
+        assert len(runs) == 1 and runs[0].is_success, [(r.run_id, r.status) for r in runs]
+        yield SeededLakehouse(
+            spark,
+            storage,
+            build_resources(storage),
+            RecordedRun(instance, runs[0].run_id),
+            out.stdout,
+            dagster_home,
         )
-    )
-    assert result.success
-    return SeededLakehouse(spark, storage, resources, result)

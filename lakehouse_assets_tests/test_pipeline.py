@@ -44,19 +44,15 @@ def _name(key: AssetKey) -> str:
 
 
 # --- end to end --------------------------------------------------------------------------------
-def test_every_asset_is_materialized_readable_and_registered(seeded_lakehouse, spark):
+def test_every_asset_is_materialized_and_readable(seeded_lakehouse):
+    # Catalog registration (<layer>.<table> by name) is checked from a new process in test_readme.
     result = seeded_lakehouse.result
     materialized = {e.asset_key for e in result.get_asset_materialization_events()}
     assert materialized == ALL_KEYS
 
     for key in TABLE_KEYS:
         layer, table = key.path
-        path = seeded_lakehouse.storage.table_path(layer, table)
-        rows = seeded_lakehouse.table(layer, table).count()
-        # Registered as <layer>.<table>, pointing at the seeded table.
-        assert spark.sql(f"SELECT count(*) AS n FROM {layer}.{table}").first()["n"] == rows
-        location = spark.sql(f"DESCRIBE DETAIL {layer}.{table}").first()["location"]
-        assert location.removeprefix("file:").rstrip("/") == path, _name(key)
+        assert seeded_lakehouse.table(layer, table).columns, _name(key)
 
     export = os.path.join(seeded_lakehouse.storage.root, "ml/exports/ml_customer_features.parquet")
     import pandas as pd

@@ -1,18 +1,15 @@
-"""The README's two commands: the test command is what CI runs, the main command builds the
-lakehouse through a real Dagster run (run here into a temporary lakehouse and DAGSTER_HOME)."""
+"""The README's two commands: the test command is what CI runs; the main command builds the
+lakehouse through a real Dagster run. The main command's build is the ``seeded_lakehouse``
+fixture (conftest), so the suite builds data_seeds once; these tests check what it printed,
+recorded and registered."""
 
+import json
 import os
-import re
 import subprocess
+import sys
 
-from dagster import DagsterInstance
-
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def readme_commands() -> list[str]:
-    with open(os.path.join(REPO, "README.md")) as f:
-        return re.findall(r"```bash\n(.+?)\n```", f.read())[:2]
+from lakehouse_assets.definitions import all_assets
+from lakehouse_assets_tests.conftest import REPO, readme_commands
 
 
 def test_ci_runs_the_readme_test_command_exactly():
@@ -23,36 +20,50 @@ def test_ci_runs_the_readme_test_command_exactly():
     assert "lakehouse-build" in main_command and "pytest" in test_command
 
 
-def test_main_command_builds_every_table_in_one_dagster_run_with_one_jvm(tmp_path):
-    main_command, _ = readme_commands()
-    env = {
-        **os.environ,
-        "LAKEHOUSE_ROOT": str(tmp_path / "lakehouse"),
-        "DAGSTER_HOME": str(tmp_path / "dagster_home"),
-    }
-    out = subprocess.run(
-        ["bash", "-c", main_command], cwd=REPO, env=env, capture_output=True, text=True,
-        timeout=1500,
-    )
-    assert out.returncode == 0, out.stderr[-3000:]
-    assert "succeeded. Tables (Delta) under " + str(tmp_path / "lakehouse") in out.stdout
-    assert "Customers by segment" in out.stdout and "Champions" in out.stdout
+def test_main_command_builds_every_table_in_one_dagster_run_with_one_jvm(seeded_lakehouse):
+    root = seeded_lakehouse.storage.root
+    assert "succeeded. Tables (Delta) under " + root in seeded_lakehouse.stdout
+    assert "Customers by segment" in seeded_lakehouse.stdout
+    assert "Champions" in seeded_lakehouse.stdout
     for layer in ("bronze", "silver", "gold", "ml"):
-        assert os.listdir(tmp_path / "lakehouse" / layer)
-
-    from lakehouse_assets.definitions import all_assets
+        assert os.listdir(os.path.join(root, layer))
 
     expected = {key for a in all_assets for key in a.keys}
-    with DagsterInstance.from_config(str(tmp_path / "dagster_home")) as instance:
-        # Latest event per asset: a range run records one materialization per partition.
-        latest = {key: instance.get_latest_materialization_event(key) for key in expected}
-    missing = sorted(k.to_user_string() for k, e in latest.items() if e is None)
-    assert not missing, f"not materialized: {missing}"
-    runs = {e.run_id for e in latest.values()}
+    events = seeded_lakehouse.result.get_asset_materialization_events()
+    assert {e.asset_key for e in events} == expected
     app_ids = {
-        e.asset_materialization.metadata["spark_application_id"].value
-        for e in latest.values()
-        if "spark_application_id" in e.asset_materialization.metadata
+        e.materialization.metadata["spark_application_id"].value
+        for e in events
+        if "spark_application_id" in e.materialization.metadata
     }
-    assert len(runs) == 1, "the whole build is one Dagster run"
     assert len(app_ids) == 1, f"one SparkSession for the whole run, got {app_ids}"
+
+
+CATALOG_PROBE = """
+import json, sys
+from lakehouse_assets.resources.spark import build_spark_session
+spark = build_spark_session(catalog_dir=sys.argv[1])
+tables = sorted(f"{db.name}.{t.name}" for db in spark.catalog.listDatabases()
+                if db.name != "default" for t in spark.catalog.listTables(db.name))
+detail = spark.sql("DESCRIBE DETAIL gold.fct_customer_metrics").first()
+rows = spark.sql("SELECT count(*) AS n FROM gold.fct_customer_metrics").first()["n"]
+print(json.dumps({"tables": tables, "location": detail["location"], "rows": rows}))
+"""
+
+
+def test_a_new_process_finds_every_table_in_the_catalog(seeded_lakehouse):
+    """After the run, any Spark session on <root>/_catalog queries <layer>.<table> by name."""
+    out = subprocess.run(
+        [sys.executable, "-c", CATALOG_PROBE, seeded_lakehouse.storage.catalog_dir],
+        capture_output=True, text=True, timeout=600, cwd=REPO,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    found = json.loads(out.stdout.strip().splitlines()[-1])
+    tables = {
+        ".".join(k.path) for a in all_assets for k in a.keys
+        if k.path[-1] != "ml_customer_features_parquet"
+    }
+    assert set(found["tables"]) == tables
+    path = seeded_lakehouse.storage.table_path("gold", "fct_customer_metrics")
+    assert found["location"].removeprefix("file:").rstrip("/") == path
+    assert found["rows"] == 70
