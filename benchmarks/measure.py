@@ -60,12 +60,14 @@ def _process_key(proc: psutil.Process) -> tuple[int, float]:
     """(pid, start time) identifies a process across samples. The start time is read in clock
     ticks since boot: psutil's create_time adds the boot time, which moves when a VM's clock is
     adjusted, and then one JVM would count as two."""
+    if not os.path.isdir("/proc"):
+        return proc.pid, proc.create_time()
     try:
         with open(f"/proc/{proc.pid}/stat", "rb") as f:
             fields = f.read().rsplit(b")", 1)[1].split()
         return proc.pid, float(fields[19])  # field 22 of stat: starttime
-    except (OSError, IndexError, ValueError):
-        return proc.pid, proc.create_time()
+    except (OSError, IndexError, ValueError) as exc:
+        raise psutil.NoSuchProcess(proc.pid) from exc
 
 
 class _TreeSampler(threading.Thread):
@@ -122,10 +124,23 @@ class _TreeSampler(threading.Thread):
             procs = [self.root, *self.root.children(recursive=True)]
         except (psutil.NoSuchProcess, psutil.ZombieProcess):
             return
+        names: dict[int, str] = {}
+        for proc in procs:
+            try:
+                names[proc.pid] = proc.name()
+            except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+                continue
         total = 0
         by_kind: dict[str, int] = {}
         for proc in procs:
+            if proc.pid not in names:
+                continue
             try:
+                if names[proc.pid] == "java" and names.get(proc.ppid()) == "java":
+                    # A JVM forking a helper (Python workers, shell commands): until its exec
+                    # the child is a copy named java with the driver's command line whose RSS
+                    # is the driver's own pages. Neither a JVM start nor memory of its own.
+                    continue
                 key = _process_key(proc)
                 self._classify(key, proc)
                 rss = proc.memory_info().rss
