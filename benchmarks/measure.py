@@ -112,10 +112,11 @@ class _TreeSampler(threading.Thread):
             cmdline = proc.cmdline()
         except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
             return
-        if SPARK_DRIVER_CLASS in cmdline:
+        if SPARK_LAUNCHER_CLASS in cmdline:
+            # Only computes the driver's command line; its arguments name SparkSubmit too.
+            self._launchers.add(key)
+        elif SPARK_DRIVER_CLASS in cmdline:
             self.drivers.add(key)
-        elif SPARK_LAUNCHER_CLASS in cmdline:
-            self._launchers.add(key)  # only computes the driver's command line
         else:
             self.other_java.add(key)
 
