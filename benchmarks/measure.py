@@ -125,22 +125,22 @@ class _TreeSampler(threading.Thread):
             procs = [self.root, *self.root.children(recursive=True)]
         except (psutil.NoSuchProcess, psutil.ZombieProcess):
             return
-        names: dict[int, str] = {}
+        exes: dict[int, str] = {}
         for proc in procs:
             try:
-                names[proc.pid] = proc.name()
-            except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+                exes[proc.pid] = os.path.basename(proc.exe())
+            except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess, OSError):
                 continue
         total = 0
         by_kind: dict[str, int] = {}
         for proc in procs:
-            if proc.pid not in names:
+            if proc.pid not in exes:
                 continue
             try:
-                if names[proc.pid] == "java" and names.get(proc.ppid()) == "java":
-                    # A JVM forking a helper (Python workers, shell commands): until its exec
-                    # the child is a copy named java with the driver's command line whose RSS
-                    # is the driver's own pages. Neither a JVM start nor memory of its own.
+                if exes[proc.pid] == "java" and exes.get(proc.ppid()) == "java":
+                    # A JVM spawning a process (Python workers, shell commands) clones itself
+                    # first: until the exec the child runs the java binary in the JVM's memory
+                    # (its name is the spawning thread's). Neither a JVM start nor memory.
                     continue
                 key = _process_key(proc)
                 self._classify(key, proc)
