@@ -414,7 +414,8 @@ def markdown(report: dict, heading_level: int = 1) -> str:
             for vname in ("history_30", "history_full")
         }
         keys = sorted(set(per_step["history_30"]) | set(per_step["history_full"]),
-                      key=lambda k: -(per_step["history_full"].get(k) or 0))
+                      key=lambda k: -(per_step["history_full"].get(k)
+                                      or per_step["history_30"].get(k) or 0))
         if keys:
             lines += [""]
             lines += _table(
