@@ -538,6 +538,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="reports go to OUT/<size>/report.{json,md} (default %(default)s)")
     parser.add_argument("--publish", action="store_true",
                         help="also replace this size's results in BENCHMARKS.md")
+    parser.add_argument("--render-only", action="store_true",
+                        help="run nothing: rewrite report.md from OUT/<size>/report.json "
+                        "(and publish it with --publish)")
     parser.add_argument("--benchmarks-md", default=str(REPO / "BENCHMARKS.md"),
                         help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -555,7 +558,26 @@ def _terminate(signum, frame):
     raise KeyboardInterrupt(f"signal {signum}")
 
 
+def render_only(args: argparse.Namespace) -> int:
+    """Re-derive statistics and Markdown from a report.json (after changing the rendering)."""
+    out_dir = Path(args.out).resolve() / args.size
+    report = json.loads((out_dir / "report.json").read_text())
+    finished = report["harness"].get("finished")
+    reporting.finish(report)
+    report["harness"]["finished"] = finished  # rendering is not measuring
+    (out_dir / "report.json").write_text(json.dumps(report, indent=1, default=str) + "\n")
+    (out_dir / "report.md").write_text(reporting.markdown(report))
+    if args.publish:
+        reporting.publish(report, Path(args.benchmarks_md).resolve())
+        print(f"published {args.size} into {args.benchmarks_md}")
+    print(f"wrote {out_dir / 'report.md'}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.render_only:
+        return render_only(args)
     # A terminated harness stops its child and the child's JVM instead of orphaning them.
     signal.signal(signal.SIGTERM, _terminate)
-    return Harness(parse_args(argv)).run()
+    return Harness(args).run()

@@ -445,7 +445,8 @@ def markdown(report: dict, heading_level: int = 1) -> str:
                     lines += [f"- {pair}: {len(diffs)} difference(s)"]
                     lines += [f"  - {d}" for d in diffs[:10]]
             if v.get("summary"):
-                lines += ["", "Summary of the gold tables (Dagster build):", "", "```"]
+                lines += [] if lines[-1] == "" else [""]
+                lines += ["Summary of the gold tables (Dagster build):", "", "```"]
                 lines += [f"{k}: {val}" for k, val in v["summary"].items()]
                 lines += ["```", ""]
         ratios = peers.get("ratios", {})
