@@ -151,6 +151,25 @@ def test_partition_rerun_is_idempotent_and_isolated(spark, resources):
     assert "2024-01-01" in predicate and "2024-01-02" in predicate
 
 
+def test_a_new_window_is_written_without_a_merge_and_its_rerun_merges(spark, resources):
+    run(resources, [events], "2024-01-01", DAY1)
+    result = run(resources, [events], "2024-01-02", DAY2)
+
+    table = DeltaTable.forPath(spark, resources["storage"].table_path("silver", "events"))
+    commit = table.history(1).first()
+    assert commit["operation"] == "WRITE"  # replaceWhere: no join with the stored rows
+    assert "2024-01-02" in commit["operationParameters"]["predicate"]
+    mat = result.asset_materializations_for_node("silver__events")[0].metadata
+    assert mat["rows_inserted"].value == 1 and mat["dagster/row_count"].value == 3
+
+    result = run(resources, [events], "2024-01-02", [["c", "2024-01-02", 30]])
+    assert table.history(1).first()["operation"] == "MERGE"  # the window has rows now
+    mat = result.asset_materializations_for_node("silver__events")[0].metadata
+    assert (mat["rows_updated"].value, mat["rows_inserted"].value) == (1, 0)
+    assert mat["dagster/row_count"].value == 3
+    assert table_rows(spark, resources)[2] == ("c", _d("2024-01-02"), 30)
+
+
 def _d(s):
     import datetime as dt
 

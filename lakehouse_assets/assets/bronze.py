@@ -101,7 +101,7 @@ def build_bronze_asset(dataset: str):
                 quarantine=previous(quarantine_table),
                 ledger=[r.asDict() for r in ledger.collect()] if ledger is not None else [],
             ),
-            run_id=context.run_id,
+            run_id=context.run.run_id,
             ingested_at=dt.datetime.now(dt.timezone.utc).replace(tzinfo=None),
         )
         files = {

@@ -8,8 +8,10 @@ on the asset's definition metadata:
   (``mode=overwrite``); the schema follows the asset's output (``overwriteSchema``).
 * daily-partitioned asset with ``merge_keys`` and ``partition_expr`` (a date column): one MERGE
   over the run's partition window with *replace-partition* semantics. The window's literal date
-  predicate is in the MERGE condition, so Delta skips the files of other dates. Rows of the window missing from the output are deleted;
-  unchanged rows are not rewritten, so re-running a partition changes no data.
+  predicate is in the MERGE condition, so Delta skips the files of other dates. Rows of the
+  window missing from the output are deleted; unchanged rows are not rewritten, so re-running a
+  partition changes no data. A window the table holds no row of yet (a new landing day) is
+  written without the MERGE's joins, as a ``replaceWhere`` overwrite of the window.
   With ``key_scope="table"`` a key is unique across the whole table and may move between
   partitions (a record re-sent on a later landing date): the MERGE matches on the key alone,
   and a row is only replaced by a version from the same or a later partition, so a backfill of
@@ -175,6 +177,11 @@ class MergePlan:
         )
 
     @property
+    def replaces_window(self) -> bool:
+        """The output is the whole content of its window (keys do not leave their partition)."""
+        return bool(self.partition_expr) and self.key_scope == "partition"
+
+    @property
     def required_columns(self) -> list[str]:
         return [*self.merge_keys, *filter(None, [self.partition_expr])]
 
@@ -230,6 +237,19 @@ class MergePlan:
         target = DeltaTable.forPath(spark, path)
         target_types = {f.name: f.dataType for f in target.toDF().schema.fields}
         _refuse_type_changes(source.schema, target_types, path)
+        if self.replaces_window and target.toDF().where(self.window()).isEmpty():
+            # The table holds nothing of this window yet (a new landing day): a MERGE could
+            # only insert, and its joins with the target cost seconds per table. replaceWhere
+            # writes the rows in one job and still conflicts with a concurrent writer of the
+            # same window (it reads the window), so that writer's retry MERGEs.
+            (
+                source.write.format("delta")
+                .mode("overwrite")
+                .option("replaceWhere", self.window())
+                .option("mergeSchema", "true")
+                .save(path)
+            )
+            return
         on = " AND ".join(f"t.`{k}` = s.`{k}`" for k in self.merge_keys)
         if self.partition_expr and self.key_scope == "partition":
             on = f"{on} AND {self.window('t')}"
@@ -390,7 +410,10 @@ class DeltaSparkIOManager(ConfigurableIOManager):
         def metric(*names: str) -> int:
             return sum(int(metrics.get(n, 0) or 0) for n in names)
 
-        if operation in ("WRITE", "CREATE TABLE AS SELECT", "CREATE OR REPLACE TABLE AS SELECT"):
+        replaced_part = "predicate" in (commit.get("operationParameters") or {})  # replaceWhere
+        if not replaced_part and operation in (
+            "WRITE", "CREATE TABLE AS SELECT", "CREATE OR REPLACE TABLE AS SELECT"
+        ):
             # A whole-table write: its commit metrics are the table's totals (no Spark job).
             rows, files, size = metric("numOutputRows"), metric("numFiles"), metric("numOutputBytes")
         else:
@@ -436,7 +459,7 @@ class DeltaSparkIOManager(ConfigurableIOManager):
         return df
 
 def last_commit(spark: Any, path: str) -> tuple[int, dict[str, Any]]:
-    """The table's newest version and its commit info (operation, operationMetrics).
+    """The table's newest version and its commit info (operation, its parameters and metrics).
 
     On a local file system the newest commit file of ``_delta_log`` is read directly: Delta's
     ``history(1)`` runs a Spark job for it, about a second per write on a small machine.
@@ -458,6 +481,7 @@ def last_commit(spark: Any, path: str) -> tuple[int, dict[str, Any]]:
     last = DeltaTable.forPath(spark, path).history(1).first()
     return int(last["version"]), {
         "operation": last["operation"],
+        "operationParameters": dict(last["operationParameters"] or {}),
         "operationMetrics": dict(last["operationMetrics"] or {}),
     }
 
