@@ -10,7 +10,7 @@ Workdir layout, per size (``<workdir>/<size>/``)::
 
     landing/            the history: the first ``days`` landing days (generated once, cached)
     newday/             the last generated day, staged beside the landing zone
-    landing_short/          hard links to the short history (last 30 days; S: 10) and the new day
+    landing_short/      hard links to the short history (last 30 days; S: 10) and the new day
     landing.json        generation parameters and summary; the cache is valid when it matches
     runs/<name>/        live lakehouses (``lakehouse/``) and Dagster homes (``dagster_home/``)
     snapshots/<name>/   copies of built lakehouses, restored to the same live path before use

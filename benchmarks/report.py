@@ -263,7 +263,7 @@ def goals(report: dict) -> list[dict]:
          None if share is None else share <= 0.15)
 
     scaling = scenarios.get("incremental_scaling", {}).get("ratio_steps_full_over_short")
-    goal("Bronze+silver day after full history vs after 30 days (S: 10) (step time ratio)", "<= 1.5",
+    goal("Bronze+silver day after full history vs after 30 days (S: 10), step time ratio", "<= 1.5",
          scaling, None if scaling is None else scaling <= 1.5)
 
     jvm_runs = [

@@ -73,10 +73,11 @@ def data_quality_summary(
     session = spark.spark_session
     window = run_window(context.run.tags)
     inputs = RuleInputs(session, storage, window)
-    results = [(rule, evaluate(rule, inputs, context.run.run_id)) for rule in ALL_RULES]
+    run_id = context.run.run_id
+    results = [(rule, evaluate(rule, inputs, run_id)) for rule in ALL_RULES]
     # checked_at is metadata about the check, not business logic.
     now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
-    df = session.createDataFrame(summary_rows(results, context.run.run_id, window, now), SUMMARY_SCHEMA)
+    df = session.createDataFrame(summary_rows(results, run_id, window, now), SUMMARY_SCHEMA)
     failed = [f"{r.table}.{r.name}" for r, res in results if not res.passed]
     return Output(df, metadata={
         "rules": MetadataValue.int(len(results)),

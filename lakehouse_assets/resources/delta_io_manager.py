@@ -194,7 +194,7 @@ class MergePlan:
         from pyspark.sql import functions as F
 
         keys = list(self.merge_keys)
-        checks_window = bool(self.partition_expr) and self.key_scope == "partition"
+        checks_window = self.replaces_window
         outside = F.expr(f"NOT ({self.window()})") if checks_window else F.lit(False)
         # One pass over the source for both rules. Delta's own message would only say
         # "multiple source rows matched", and only for keys already in the table.
@@ -235,9 +235,10 @@ class MergePlan:
             source.write.format("delta").mode("errorifexists").save(path)
             return
         target = DeltaTable.forPath(spark, path)
-        target_types = {f.name: f.dataType for f in target.toDF().schema.fields}
+        stored = target.toDF()
+        target_types = {f.name: f.dataType for f in stored.schema.fields}
         _refuse_type_changes(source.schema, target_types, path)
-        if self.replaces_window and target.toDF().where(self.window()).isEmpty():
+        if self.replaces_window and stored.where(self.window()).isEmpty():
             # The table holds nothing of this window yet (a new landing day): a MERGE could
             # only insert, and its joins with the target cost seconds per table. replaceWhere
             # writes the rows in one job and still conflicts with a concurrent writer of the
@@ -251,7 +252,7 @@ class MergePlan:
             )
             return
         on = " AND ".join(f"t.`{k}` = s.`{k}`" for k in self.merge_keys)
-        if self.partition_expr and self.key_scope == "partition":
+        if self.replaces_window:
             on = f"{on} AND {self.window('t')}"
         business = [
             c for c in source.columns if c not in self.merge_keys and c not in AUDIT_COLUMNS
