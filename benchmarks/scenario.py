@@ -124,7 +124,7 @@ def _sensor_tick(storage, instance, cursor):
     return data, time.perf_counter() - t0
 
 
-def _selection(kind: str, sensor_keys=None):
+def asset_selection(kind: str, sensor_keys=None):
     from dagster import AssetKey, AssetSelection
 
     if kind == "all":
@@ -195,7 +195,7 @@ def op_dagster(spec: dict) -> dict:
             tags["dagster/asset_partition_range_start"] = first
             tags["dagster/asset_partition_range_end"] = last
         job = define_asset_job(
-            f"bench_{spec['selection']}", selection=_selection(spec["selection"], sensor_keys)
+            f"bench_{spec['selection']}", selection=asset_selection(spec["selection"], sensor_keys)
         )
         defs = _definitions(storage, [job])
         t_run, wall_run = time.perf_counter(), time.time()

@@ -2,9 +2,13 @@
 
 One SparkSession, the project's own transform functions (so a comparison with the Dagster
 build measures orchestration, not different logic), every landing date of the four datasets
-ingested at once, and every table written as Delta with a plain overwrite:
+ingested at once, and every table written as Delta with a plain overwrite. It writes the same
+tables as the Dagster assets of that pipeline, bronze's quarantine and ledger and silver's
+quarantine included (a script that dropped them would lose records, and would be faster for
+doing less):
 
-    bronze/<dataset>  ->  silver/stg_*  ->  silver/int_*  ->  gold/*  ->  ml/ml_customer_features
+    bronze/<dataset>, bronze/quarantine_<dataset>, bronze/ledger_<dataset>
+      ->  silver/stg_*, silver/quarantine_*  ->  silver/int_*  ->  gold/*  ->  ml/ml_customer_features
 
 Each table is read back from Delta before the next step uses it, as seed 003's script and the
 Dagster assets (through the Delta IO manager) do.
@@ -65,12 +69,17 @@ def run(landing_root: str, lakehouse_root: str, spark: Any = None) -> dict[str, 
             ingested_at=ingested_at,
         )
         bronze[dataset] = write(batch.bronze, "bronze", dataset)
+        write(batch.quarantine, "bronze", f"quarantine_{dataset}")
+        write(batch.ledger, "bronze", f"ledger_{dataset}")
 
-    # Silver: current version per key (quarantined rows are not written here).
+    # Silver: current version per key, and the records that fail its rules. Bronze is read
+    # once for both, as the silver assets do.
     stg = {}
     for entity, spec in ENTITY_SPECS.items():
-        silver, _quarantine = build_silver(bronze[entity], spec)
+        silver, quarantine = build_silver(bronze[entity].persist(), spec)
         stg[entity] = write(silver, "silver", f"stg_{entity}")
+        write(quarantine, "silver", f"quarantine_{entity}")
+        bronze[entity].unpersist()
 
     # Intermediate (seed 003 module 3).
     orders = write(
