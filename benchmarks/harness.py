@@ -87,6 +87,7 @@ SIZES = {
     "L": Size("L", 10_000_000, 365),
 }
 
+DEFAULT_INSTANCE = "SQLite, one DAGSTER_HOME per run directory (Dagster's default storage)"
 SCENARIOS = ("generator", "full_build", "incremental_day", "incremental_scaling", "peers")
 SPARK_VARIANTS_WITHOUT_JVM = {("generator", "generate"), ("peers", "duckdb")}
 
@@ -117,6 +118,8 @@ class Harness:
         self.publish = args.publish
         self.benchmarks_md = Path(args.benchmarks_md).resolve()
         self.fingerprint = code_fingerprint()
+        # Extra instance configuration for every Dagster run (e.g. a Postgres storage).
+        self.dagster_yaml = Path(args.dagster_yaml).read_text() if args.dagster_yaml else ""
         self.landing = self.dir / "landing"
         self.newday = self.dir / "newday"
         self.landing_short = self.dir / "landing_short"
@@ -130,6 +133,7 @@ class Harness:
             repo=REPO,
         )
         self.report["harness"]["code_fingerprint"] = self.fingerprint
+        self.report["harness"]["dagster_instance"] = self.dagster_yaml or DEFAULT_INSTANCE
         child_env = self.env()
         self.report["harness"]["environment"] = {
             k: v for k, v in sorted(child_env.items())
@@ -179,7 +183,7 @@ class Harness:
     def dagster_env(self, run_dir: Path) -> dict[str, str]:
         home = run_dir / "dagster_home"
         home.mkdir(parents=True, exist_ok=True)
-        (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+        (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n" + self.dagster_yaml)
         return {
             "DAGSTER_HOME": str(home),
             "LAKEHOUSE_ROOT": str(run_dir / "lakehouse"),
@@ -550,6 +554,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--render-only", action="store_true",
                         help="run nothing: rewrite report.md from OUT/<size>/report.json "
                         "(and publish it with --publish)")
+    parser.add_argument("--dagster-yaml", metavar="FILE",
+                        help="instance configuration added to every Dagster run's dagster.yaml, "
+                        "e.g. a Postgres storage (default: a SQLite instance per run); only with "
+                        "generator, full_build and peers")
     parser.add_argument("--benchmarks-md", default=str(REPO / "BENCHMARKS.md"),
                         help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -559,6 +567,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error(f"unknown scenarios {unknown}; choose from {', '.join(SCENARIOS)}")
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
+    if args.dagster_yaml and {"incremental_day", "incremental_scaling"} & set(wanted):
+        # Their snapshots restore a lakehouse together with its Dagster home; a database
+        # outside that home would not be restored with it.
+        parser.error("--dagster-yaml works with generator, full_build and peers only")
     args.scenarios = [s for s in SCENARIOS if s in wanted]  # fixed order: data before builds
     return args
 

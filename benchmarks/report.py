@@ -133,6 +133,12 @@ def variant_stats(variant: dict) -> dict:
             [r["inner"].get("before_run_start_seconds") for r in ok]
         ),
         "run_events_median": _median([r["inner"].get("run_events") for r in ok]),
+        "materializations_median": _median(
+            [r["inner"].get("materialization_log", {}).get("events") for r in ok]
+        ),
+        "materialization_log_median_s": _median(
+            [r["inner"].get("materialization_log", {}).get("seconds") for r in ok]
+        ),
         "max_other_jvms": max(
             (r["inner"].get("contention_before", {}).get("other_jvms", 0) for r in runs), default=0
         ),
@@ -322,6 +328,13 @@ def markdown(report: dict, heading_level: int = 1) -> str:
             + ", ".join(f"`{k}={v}`" for k, v in harness["environment"].items()) + ".",
             "",
         ]
+    if harness.get("dagster_instance"):
+        instance = harness["dagster_instance"].strip()
+        lines += (
+            ["Dagster instance: " + instance + ".", ""] if "\n" not in instance
+            else ["Dagster instance (`dagster.yaml`, besides telemetry off):", "", "```yaml",
+                  instance, "```", ""]
+        )
     lines += _table(
         ["cores", "memory", "OS", "Python", "Java", "Spark", "delta-spark", "Dagster", "DuckDB"],
         [[m["cores"], f"{m['memory_gib']} GiB", m["os"], m["python"],
@@ -481,6 +494,12 @@ def _run_overheads(stats: dict) -> str:
         + ", ".join(f"{k} {_s(v, 0)}" for k, v in kinds.items()) + "."
         if kinds else ""
     )
+    events, logged = stats.get("materializations_median"), stats.get("materialization_log_median_s")
+    materializations = (
+        f" Recording its {_s(events, 0)} materializations (one per table and day) took "
+        f"{_s(logged)} s ({_s(1000 * logged / events, 0)} ms each)."
+        if events and logged is not None else ""
+    )
     return (
         f"Child process {_s(stats.get('median_s'))} s: imports {_s(stats.get('import_median_s'))} s, "
         f"Dagster run {_s(stats.get('inner_run_median_s'))} s, of which "
@@ -488,6 +507,7 @@ def _run_overheads(stats: dict) -> str:
         f"and logs its planned materializations) and {_s(stats.get('steps_total_median_s'))} s in "
         f"steps, the first of which starts Spark ({_s(stats.get('spark_start_median_s'))} s); "
         f"{_s(stats.get('run_events_median'), 0)} events in the run's event log."
+        + materializations
         + memory
     )
 

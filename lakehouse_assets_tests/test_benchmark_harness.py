@@ -1,0 +1,80 @@
+"""The benchmark harness's own logic, without running a benchmark (the smoke test does that):
+its options, the Dagster instance configuration it gives every run, and how it measures the
+cost of recording materializations. No Spark here."""
+
+import pytest
+from dagster import (
+    DagsterInstance,
+    DailyPartitionsDefinition,
+    Definitions,
+    asset,
+    define_asset_job,
+)
+
+from benchmarks import report as reporting
+from benchmarks.harness import DEFAULT_INSTANCE, Harness, parse_args
+from benchmarks.scenario import materialization_log
+
+PG_YAML = "storage:\n  postgres:\n    postgres_db: {hostname: db, username: u, db_name: d}\n"
+
+
+def test_dagster_yaml_is_refused_with_the_snapshot_scenarios(tmp_path, capsys):
+    config = tmp_path / "pg.yaml"
+    config.write_text(PG_YAML)
+    for scenario in ("incremental_day", "incremental_scaling"):
+        with pytest.raises(SystemExit):
+            parse_args(["--size", "S", "--scenarios", scenario, "--dagster-yaml", str(config)])
+        assert "--dagster-yaml works with generator, full_build and peers only" in (
+            capsys.readouterr().err
+        )
+    args = parse_args(["--size", "S", "--scenarios", "peers,full_build",
+                       "--dagster-yaml", str(config)])
+    assert args.scenarios == ["full_build", "peers"]
+
+
+def test_every_dagster_run_gets_the_instance_configuration(tmp_path):
+    config = tmp_path / "pg.yaml"
+    config.write_text(PG_YAML)
+    common = ["--size", "S", "--scenarios", "peers", "--workdir", str(tmp_path / "work"),
+              "--out", str(tmp_path / "out")]
+
+    harness = Harness(parse_args([*common, "--dagster-yaml", str(config)]))
+    env = harness.dagster_env(tmp_path / "run")
+    written = (tmp_path / "run" / "dagster_home" / "dagster.yaml").read_text()
+    assert env["DAGSTER_HOME"] == str(tmp_path / "run" / "dagster_home")
+    assert written.startswith("telemetry:\n  enabled: false\n") and written.endswith(PG_YAML)
+    assert harness.report["harness"]["dagster_instance"] == PG_YAML
+    assert "```yaml\n" + PG_YAML.strip() + "\n```" in reporting.markdown(harness.report)
+
+    default = Harness(parse_args(common))
+    default.dagster_env(tmp_path / "run2")
+    assert (tmp_path / "run2" / "dagster_home" / "dagster.yaml").read_text() == (
+        "telemetry:\n  enabled: false\n"
+    )
+    assert f"Dagster instance: {DEFAULT_INSTANCE}." in reporting.markdown(default.report)
+
+
+def test_materialization_log_counts_one_event_per_table_and_day():
+    days = DailyPartitionsDefinition(start_date="2024-01-01", end_date="2024-01-06")
+
+    @asset(partitions_def=days)
+    def first() -> None:
+        return None
+
+    @asset(partitions_def=days, deps=[first])
+    def second() -> None:
+        return None
+
+    job = define_asset_job("both")
+    defs = Definitions(assets=[first, second], jobs=[job])
+    with DagsterInstance.ephemeral() as instance:
+        result = defs.resolve_job_def("both").execute_in_process(
+            instance=instance,
+            tags={"dagster/asset_partition_range_start": "2024-01-01",
+                  "dagster/asset_partition_range_end": "2024-01-05"},
+        )
+        assert result.success
+        log = materialization_log(instance.all_logs(result.run_id))
+    assert log["events"] == 10  # 2 assets x 5 days
+    # 4 gaps per step are measured (the first event of a step's burst has no predecessor).
+    assert 0 < log["seconds"] < 60
