@@ -467,6 +467,9 @@ def markdown(report: dict, heading_level: int = 1) -> str:
         if ratios:
             lines += _table(["ratio (median wall time)", "value"],
                             [[k, _s(val, 3)] for k, val in ratios.items()])
+        same = peers.get("variants", {}).get("dagster_same_tables", {}).get("stats")
+        if same and same.get("n"):
+            lines += ["", "Dagster on the script's tables: " + _run_overheads(same)]
 
     if gen := scenarios.get("generator"):
         t = gen.get("throughput")
@@ -495,10 +498,11 @@ def _run_overheads(stats: dict) -> str:
         if kinds else ""
     )
     events, logged = stats.get("materializations_median"), stats.get("materialization_log_median_s")
+    # Only a range run has several materializations per output, and so gaps to measure.
     materializations = (
-        f" Recording its {_s(events, 0)} materializations (one per table and day) took "
+        f" Recording its {_s(events, 0)} materializations (one per table and day) took about "
         f"{_s(logged)} s ({_s(1000 * logged / events, 0)} ms each)."
-        if events and logged is not None else ""
+        if events and logged else ""
     )
     return (
         f"Child process {_s(stats.get('median_s'))} s: imports {_s(stats.get('import_median_s'))} s, "

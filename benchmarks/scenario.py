@@ -236,7 +236,7 @@ def materialization_log(records) -> dict:
     has written the table. The gap between two consecutive materializations of one step is
     the storage of one event; their sum is the run's time spent in that bookkeeping (the
     first event of each burst is not counted)."""
-    count, seconds, previous = 0, 0.0, None
+    count, measured, seconds, previous = 0, 0, 0.0, None
     for entry in records:
         is_materialization = entry.dagster_event_type is not None and (
             entry.dagster_event_type.value == "ASSET_MATERIALIZATION"
@@ -244,9 +244,10 @@ def materialization_log(records) -> dict:
         if is_materialization:
             count += 1
             if previous is not None and previous.step_key == entry.step_key:
+                measured += 1
                 seconds += entry.timestamp - previous.timestamp
         previous = entry if is_materialization else None
-    return {"events": count, "seconds": seconds}
+    return {"events": count, "measured": measured, "seconds": seconds}
 
 
 def op_sensor(spec: dict) -> dict:

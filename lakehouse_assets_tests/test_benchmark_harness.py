@@ -77,4 +77,5 @@ def test_materialization_log_counts_one_event_per_table_and_day():
         log = materialization_log(instance.all_logs(result.run_id))
     assert log["events"] == 10  # 2 assets x 5 days
     # 4 gaps per step are measured (the first event of a step's burst has no predecessor).
+    assert log["measured"] == 8
     assert 0 < log["seconds"] < 60
