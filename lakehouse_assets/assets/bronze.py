@@ -10,14 +10,13 @@ import datetime as dt
 
 from dagster import (
     AssetExecutionContext,
-    AssetOut,
     BackfillPolicy,
     MetadataValue,
     Output,
     multi_asset,
 )
 
-from lakehouse_assets.catalog import column_descriptions
+from lakehouse_assets.assets.factory import table_out
 from lakehouse_assets.landing import DATASETS, scan_landing_zone
 from lakehouse_assets.partitions import daily_partitions, window_dates
 from lakehouse_assets.resources import LakehouseStorage, SparkResource
@@ -39,38 +38,23 @@ def build_bronze_asset(dataset: str):
     @multi_asset(
         name=f"bronze_{dataset}",
         outs={
-            f"bronze__{rows_table}": AssetOut(
-                key=["bronze", rows_table],
-                description=f"Every row of the landed `{dataset}` CSV files, typed per the "
-                "landing contract; unparseable values in `_rescued_data`.",
-                metadata={
-                    **BY_LINE,
-                    "column_descriptions": column_descriptions("bronze", rows_table),
-                },
-                group_name="bronze",
-                kinds={"spark", "delta"},
+            f"bronze__{rows_table}": table_out(
+                "bronze", rows_table,
+                f"Every row of the landed `{dataset}` CSV files, typed per the landing "
+                "contract; unparseable values in `_rescued_data`.",
+                BY_LINE,
             ),
-            f"bronze__{quarantine_table}": AssetOut(
-                key=["bronze", quarantine_table],
-                description=f"`{dataset}` records that could not be parsed as CSV, with the "
-                "raw text and the reason.",
-                metadata={
-                    **BY_LINE,
-                    "column_descriptions": column_descriptions("bronze", quarantine_table),
-                },
-                group_name="bronze",
-                kinds={"spark", "delta"},
+            f"bronze__{quarantine_table}": table_out(
+                "bronze", quarantine_table,
+                f"`{dataset}` records that could not be parsed as CSV, with the raw text and "
+                "the reason.",
+                BY_LINE,
             ),
-            f"bronze__{ledger_table}": AssetOut(
-                key=["bronze", ledger_table],
-                description=f"Ingestion ledger of `{dataset}`: one row per landing file with "
-                "its size, content hash, counts and status (loaded, unchanged, failed).",
-                metadata={
-                    **BY_FILE,
-                    "column_descriptions": column_descriptions("bronze", ledger_table),
-                },
-                group_name="bronze",
-                kinds={"spark", "delta"},
+            f"bronze__{ledger_table}": table_out(
+                "bronze", ledger_table,
+                f"Ingestion ledger of `{dataset}`: one row per landing file with its size, "
+                "content hash, counts and status (loaded, unchanged, failed).",
+                BY_FILE,
             ),
         },
         partitions_def=daily_partitions,

@@ -7,7 +7,7 @@ metadata columns (``silver_source_tables``, ``processing_timestamp``, ``layer``)
 
 from collections.abc import Callable, Sequence
 
-from dagster import AssetIn, AutomationCondition, Output, asset
+from dagster import AssetIn, AssetOut, AutomationCondition, Output, asset
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
@@ -21,6 +21,24 @@ from lakehouse_assets.catalog import column_descriptions
 AUTOMATION = AutomationCondition.eager().without(
     AutomationCondition.in_latest_time_window()
 ).without(~AutomationCondition.any_deps_missing())
+
+
+TABLE_KINDS = {"spark", "delta"}
+
+
+def table_out(
+    layer: str, table: str, description: str, metadata: dict, automation_condition=None
+) -> AssetOut:
+    """An output of a multi-asset that is the Delta table ``<layer>.<table>``: its key, group,
+    kinds and, for the IO manager, its merge metadata and column descriptions."""
+    return AssetOut(
+        key=[layer, table],
+        description=description,
+        metadata={**metadata, "column_descriptions": column_descriptions(layer, table)},
+        group_name=layer,
+        kinds=TABLE_KINDS,
+        automation_condition=automation_condition,
+    )
 
 
 def with_layer_metadata(df: DataFrame, layer: str, sources: Sequence[str]) -> DataFrame:
@@ -63,7 +81,7 @@ def table_asset(
         # Column descriptions travel as definition metadata to the IO manager (UI schema).
         metadata={"column_descriptions": column_descriptions(layer, table), **(metadata or {})},
         group_name=layer,
-        kinds={"spark", "delta"},
+        kinds=TABLE_KINDS,
         automation_condition=AUTOMATION,
         partitions_def=partitions_def,
         backfill_policy=backfill_policy,

@@ -6,15 +6,12 @@ their previous version lives (``key_scope="table"``); an older landing date neve
 a newer version. The ``int_*`` tables are small and recomputed from silver in one write.
 """
 
-from dagster import AssetIn, AssetOut, BackfillPolicy, Output, multi_asset
+from dagster import AssetIn, BackfillPolicy, Output, multi_asset
 
-from lakehouse_assets.assets.factory import AUTOMATION, table_asset
-from lakehouse_assets.catalog import column_descriptions
+from lakehouse_assets.assets.factory import AUTOMATION, table_asset, table_out
 from lakehouse_assets.partitions import daily_partitions
 from lakehouse_assets.transforms import intermediate
 from lakehouse_assets.transforms.silver import ENTITY_SPECS, build_silver
-
-SILVER_KINDS = {"spark", "delta"}
 
 
 def build_silver_asset(entity: str):
@@ -24,30 +21,18 @@ def build_silver_asset(entity: str):
         name=f"silver_{entity}",
         ins={"bronze": AssetIn(key=["bronze", entity])},
         outs={
-            f"stg_{entity}": AssetOut(
-                key=["silver", f"stg_{entity}"],
-                description=f"Current version of each {entity} record (seed 003 module 2 "
-                "cleaning; latest landing date wins, then the last row in file order).",
-                metadata={
-                    "merge_keys": [spec.key],
-                    "partition_expr": "_landing_date",
-                    "key_scope": "table",
-                    "column_descriptions": column_descriptions("silver", f"stg_{entity}"),
-                },
-                group_name="silver",
-                kinds=SILVER_KINDS,
+            f"stg_{entity}": table_out(
+                "silver", f"stg_{entity}",
+                f"Current version of each {entity} record (seed 003 module 2 cleaning; latest "
+                "landing date wins, then the last row in file order).",
+                {"merge_keys": [spec.key], "partition_expr": "_landing_date",
+                 "key_scope": "table"},
                 automation_condition=AUTOMATION,
             ),
-            f"quarantine_{entity}": AssetOut(
-                key=["silver", f"quarantine_{entity}"],
-                description=f"Bronze {entity} rows that silver rejected, with every reason.",
-                metadata={
-                    "merge_keys": ["_source_file", "_line_number"],
-                    "partition_expr": "_landing_date",
-                    "column_descriptions": column_descriptions("silver", f"quarantine_{entity}"),
-                },
-                group_name="silver",
-                kinds=SILVER_KINDS,
+            f"quarantine_{entity}": table_out(
+                "silver", f"quarantine_{entity}",
+                f"Bronze {entity} rows that silver rejected, with every reason.",
+                {"merge_keys": ["_source_file", "_line_number"], "partition_expr": "_landing_date"},
                 automation_condition=AUTOMATION,
             ),
         },

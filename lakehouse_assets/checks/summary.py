@@ -17,6 +17,7 @@ import json
 from dagster import AssetExecutionContext, AssetKey, BackfillPolicy, MetadataValue, Output, asset
 from pyspark.sql import types as T
 
+from lakehouse_assets.assets.factory import TABLE_KINDS
 from lakehouse_assets.checks.catalog import ALL_RULES, RuleInputs
 from lakehouse_assets.checks.definitions import evaluate, run_window
 from lakehouse_assets.partitions import daily_partitions
@@ -63,7 +64,7 @@ def summary_rows(results, run_id: str, window, checked_at: dt.datetime) -> list[
     "quarantined, passed, severity, threshold, sample keys, checked_at.",
     metadata={"merge_keys": ["run_id", "table_name", "rule"]},
     group_name="gold",
-    kinds={"spark", "delta"},
+    kinds=TABLE_KINDS,
     partitions_def=daily_partitions,
     backfill_policy=BackfillPolicy.single_run(),
 )

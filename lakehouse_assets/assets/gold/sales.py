@@ -11,7 +11,12 @@ from dagster import AssetIn, AssetKey, BackfillPolicy, MetadataValue, Output, as
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from lakehouse_assets.assets.factory import AUTOMATION, table_asset, with_layer_metadata
+from lakehouse_assets.assets.factory import (
+    AUTOMATION,
+    TABLE_KINDS,
+    table_asset,
+    with_layer_metadata,
+)
 from lakehouse_assets.catalog import column_descriptions
 from lakehouse_assets.partitions import daily_partitions
 from lakehouse_assets.resources import LakehouseStorage, SparkResource
@@ -45,7 +50,7 @@ def _landing_day_asset(table: str, merge_keys: list[str], description: str, comp
             "column_descriptions": column_descriptions("gold", table),
         },
         group_name="gold",
-        kinds={"spark", "delta"},
+        kinds=TABLE_KINDS,
         partitions_def=daily_partitions,
         backfill_policy=BackfillPolicy.single_run(),
         automation_condition=AUTOMATION,
@@ -96,7 +101,7 @@ fct_user_daily_spend = _landing_day_asset(
     "(seed 000); the model's error on a held-out window is in the metadata.",
     metadata={"column_descriptions": column_descriptions("gold", "fct_sales_forecast")},
     group_name="gold",
-    kinds={"spark", "delta"},
+    kinds=TABLE_KINDS,
     automation_condition=AUTOMATION,
 )
 def fct_sales_forecast(daily_sales):
