@@ -150,8 +150,8 @@ def raw_table(spec: DatasetSpec, pf: ParsedFile) -> Any:
     unknown columns as a JSON object, and where each row came from.
 
     Files are converted one at a time while they are read, so a long range (a backfill of a
-    year) holds its rows as compact Arrow buffers rather than as a Python dict per row, which
-    took about 1.8 GB of Python memory for a million order items.
+    year) holds its rows as compact Arrow buffers rather than as a Python dict per row (the
+    full build at size M peaked at 1.8 GiB of Python memory with the dicts; BENCHMARKS.md).
     """
     import pyarrow as pa
 
