@@ -196,12 +196,8 @@ def parsed_frames(
     import pyarrow as pa
 
     known = spec.columns
-    raw_schema = ", ".join(
-        [*(f"`{c}` string" for c in known), "_extra string", "_landing_date date",
-         "_source_file string", "_line_number int", "_file_hash string"]
-    )
     arrow = pa.concat_tables(raw_tables) if raw_tables else _raw_arrow_schema(spec).empty_table()
-    raw = spark.createDataFrame(arrow, schema=raw_schema)
+    raw = spark.createDataFrame(arrow)  # the Arrow schema carries the Spark types
     # Values that fail to parse, and unknown columns, are rescued verbatim as JSON.
     failures = ", ".join(
         f"'{c}', CASE WHEN nullif(`{c}`, '') IS NOT NULL AND {_typed(c, t)} IS NULL "
