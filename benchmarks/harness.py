@@ -137,7 +137,8 @@ class Harness:
         child_env = self.env()
         self.report["harness"]["environment"] = {
             k: v for k, v in sorted(child_env.items())
-            if k.startswith(("LAKEHOUSE_", "DAGSTER_EMIT", "PYSPARK_", "SPARK_", "JAVA_"))
+            if k.startswith(("LAKEHOUSE_", "DAGSTER_EMIT", "DAGSTER_EVENT_BATCH", "PYSPARK_",
+                             "SPARK_", "JAVA_"))
         }
 
     # ---------------------------------------------------------------- children

@@ -54,6 +54,16 @@ def test_every_dagster_run_gets_the_instance_configuration(tmp_path):
     assert f"Dagster instance: {DEFAULT_INSTANCE}." in reporting.markdown(default.report)
 
 
+def test_the_report_records_the_event_batching_setting(tmp_path, monkeypatch):
+    # Dagster batches a range run's per-partition events only with this variable set; the
+    # setting changes what a run costs, so a report measured with it must say so.
+    monkeypatch.setenv("DAGSTER_EVENT_BATCH_SIZE", "1000")
+    harness = Harness(parse_args(["--size", "S", "--scenarios", "peers", "--workdir",
+                                  str(tmp_path / "work"), "--out", str(tmp_path / "out")]))
+    assert harness.report["harness"]["environment"]["DAGSTER_EVENT_BATCH_SIZE"] == "1000"
+    assert "`DAGSTER_EVENT_BATCH_SIZE=1000`" in reporting.markdown(harness.report)
+
+
 def test_materialization_log_counts_one_event_per_table_and_day():
     days = DailyPartitionsDefinition(start_date="2024-01-01", end_date="2024-01-06")
 
