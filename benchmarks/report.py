@@ -498,7 +498,7 @@ def _run_overheads(stats: dict) -> str:
         if kinds else ""
     )
     events, logged = stats.get("materializations_median"), stats.get("materialization_log_median_s")
-    # Only a range run has several materializations per output, and so gaps to measure.
+    # Each materialization is timed to its step's next event (scenario.materialization_log).
     materializations = (
         f" Recording its {_s(events, 0)} materializations (one per table and day) took about "
         f"{_s(logged)} s ({_s(1000 * logged / events, 0)} ms each)."

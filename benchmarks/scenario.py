@@ -232,21 +232,21 @@ def op_dagster(spec: dict) -> dict:
 
 def materialization_log(records) -> dict:
     """What recording materializations costs: a range run records one ASSET_MATERIALIZATION
-    per table and day, each its own commit to the instance's storage, after the IO manager
-    has written the table. The gap between two consecutive materializations of one step is
-    the storage of one event; their sum is the run's time spent in that bookkeeping (the
-    first event of each burst is not counted)."""
-    count, measured, seconds, previous = 0, 0, 0.0, None
+    per table and day, after the IO manager has written the table. The time from each
+    materialization to its step's next event is the storage of that event (with
+    ``DAGSTER_EVENT_BATCH_SIZE`` set, Dagster buffers a range's events and stores them together
+    after the last one, so that last gap holds the whole batch); their sum is the run's time
+    spent in that bookkeeping."""
+    count, measured, seconds, pending = 0, 0, 0.0, None
     for entry in records:
+        if pending is not None and entry.step_key == pending.step_key:
+            measured += 1
+            seconds += entry.timestamp - pending.timestamp
         is_materialization = entry.dagster_event_type is not None and (
             entry.dagster_event_type.value == "ASSET_MATERIALIZATION"
         )
-        if is_materialization:
-            count += 1
-            if previous is not None and previous.step_key == entry.step_key:
-                measured += 1
-                seconds += entry.timestamp - previous.timestamp
-        previous = entry if is_materialization else None
+        count += is_materialization
+        pending = entry if is_materialization else None
     return {"events": count, "measured": measured, "seconds": seconds}
 
 
