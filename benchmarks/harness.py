@@ -31,7 +31,7 @@ from pathlib import Path
 
 from benchmarks import report as reporting
 from benchmarks.measure import Measurement, python_command, run_measured
-from lakehouse_assets.build import PLANNED_EVENTS_ENV
+from lakehouse_assets.build import apply_range_run_settings
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = REPO / "benchmarks" / "out"
@@ -147,9 +147,8 @@ class Harness:
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH")) if p)
         env["LAKEHOUSE_PARTITIONS_START"] = START
         env["PYTHONUNBUFFERED"] = "1"
-        # As lakehouse-build runs: a range run logs one "planned" event per asset, not one per
-        # asset and day (README, Settings).
-        env.setdefault(PLANNED_EVENTS_ENV, "true")
+        # As lakehouse-build runs (README, Settings).
+        apply_range_run_settings(env)
         env.update(extra)
         return env
 

@@ -13,11 +13,11 @@ import subprocess
 import pytest
 from dagster import DagsterEventType
 
-from lakehouse_assets.build import PLANNED_EVENTS_ENV
+from lakehouse_assets.build import apply_range_run_settings
 from lakehouse_assets.resources.spark import build_spark_session
 
-# As lakehouse-build runs: one planned event per asset for a range run, not one per day.
-os.environ.setdefault(PLANNED_EVENTS_ENV, "true")
+# As lakehouse-build runs (one planned event per asset for a range run, events batched).
+apply_range_run_settings()
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,8 @@
 its options, the Dagster instance configuration it gives every run, and how it measures the
 cost of recording materializations. No Spark here."""
 
+import os
+
 import pytest
 from dagster import (
     DagsterInstance,
@@ -14,6 +16,7 @@ from dagster import (
 from benchmarks import report as reporting
 from benchmarks.harness import DEFAULT_INSTANCE, Harness, parse_args
 from benchmarks.scenario import materialization_log
+from lakehouse_assets.build import RANGE_RUN_SETTINGS, apply_range_run_settings
 
 PG_YAML = "storage:\n  postgres:\n    postgres_db: {hostname: db, username: u, db_name: d}\n"
 
@@ -52,6 +55,18 @@ def test_every_dagster_run_gets_the_instance_configuration(tmp_path):
         "telemetry:\n  enabled: false\n"
     )
     assert f"Dagster instance: {DEFAULT_INSTANCE}." in reporting.markdown(default.report)
+
+
+def test_runs_get_the_range_run_settings_unless_the_environment_has_its_own(tmp_path):
+    env = {"DAGSTER_EVENT_BATCH_SIZE": "50"}
+    apply_range_run_settings(env)
+    assert env == {"DAGSTER_EVENT_BATCH_SIZE": "50",
+                   "DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS": "true"}
+    harness = Harness(parse_args(["--size", "S", "--workdir", str(tmp_path / "work"),
+                                  "--out", str(tmp_path / "out")]))
+    child = harness.env()
+    for name, value in RANGE_RUN_SETTINGS.items():
+        assert child[name] == os.environ.get(name, value)
 
 
 def test_the_report_records_the_event_batching_setting(tmp_path, monkeypatch):
