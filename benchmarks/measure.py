@@ -7,6 +7,10 @@ child and all its descendants (the PySpark driver JVM is a grandchild: Python ->
 recorded; Spark driver JVMs (``org.apache.spark.deploy.SparkSubmit``) are the "JVM starts".
 Spark's launcher (``org.apache.spark.launcher.Main``, a JVM that only prints the command line
 of the real one and lives a fraction of a second) is counted apart and not as a start.
+
+The driver JVM's CPU time is read from ``/proc`` once a second, in total and per thread, and
+split by what the threads do (``JVM_THREAD_KINDS``): on a small machine the JIT compiler's share
+shows how much of a run is the JVM warming up rather than Spark working.
 """
 
 import json
@@ -21,6 +25,23 @@ import psutil
 
 SPARK_DRIVER_CLASS = "org.apache.spark.deploy.SparkSubmit"
 SPARK_LAUNCHER_CLASS = "org.apache.spark.launcher.Main"
+# Linux thread names (/proc/<pid>/task/<tid>/comm, cut to 15 characters) of HotSpot's and
+# Spark's threads; everything else (the driver's py4j and scheduler threads, Delta, the VM) is
+# "driver_and_other".
+JVM_THREAD_KINDS = {
+    "jit_compiler": ("C1 CompilerThre", "C2 CompilerThre"),
+    "garbage_collector": ("GC Thread", "G1 "),
+    # "Executor task launch worker", renamed "Executor task idle worker" between tasks
+    "spark_tasks": ("Executor task ",),
+}
+CPU_READ_INTERVAL_S = 1.0  # ~120 threads: reading them 10 times a second would cost a core
+
+
+def jvm_thread_kind(name: str) -> str:
+    for kind, prefixes in JVM_THREAD_KINDS.items():
+        if name.startswith(prefixes):
+            return kind
+    return "driver_and_other"
 
 
 @dataclass
@@ -33,6 +54,7 @@ class Measurement:
     other_java: int  # any other java processes (Spark's launcher, `java -version`, ...)
     exit_lag_s: float = 0.0  # descendants (the JVM) still alive after the child exited
     peak_by_kind: dict = field(default_factory=dict)  # MiB per process kind at the peak
+    jvm_cpu_s: dict = field(default_factory=dict)  # driver JVM CPU seconds: total and per kind
     inner: dict = field(default_factory=dict)  # what the child reported about itself
     log: str = ""
 
@@ -47,6 +69,7 @@ class Measurement:
             "wall_s": round(self.wall_s, 3),
             "peak_rss_mib": round(self.peak_rss_bytes / 2**20, 1),
             "peak_rss_by_kind_mib": self.peak_by_kind,
+            "jvm_cpu_s": self.jvm_cpu_s,
             "samples": self.samples,
             "jvm_starts": self.jvm_starts,
             "other_java_processes": self.other_java,
@@ -56,6 +79,14 @@ class Measurement:
         }
 
 
+def _stat(path: str) -> tuple[float, float]:
+    """(start time in clock ticks since boot, CPU seconds used) of a /proc stat file."""
+    with open(path, "rb") as f:
+        fields = f.read().rsplit(b")", 1)[1].split()  # fields from the 3rd on, after the name
+    # Fields 14 and 15 are utime and stime, field 22 starttime.
+    return float(fields[19]), (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _process_key(proc: psutil.Process) -> tuple[int, float]:
     """(pid, start time) identifies a process across samples. The start time is read in clock
     ticks since boot: psutil's create_time adds the boot time, which moves when a VM's clock is
@@ -63,9 +94,7 @@ def _process_key(proc: psutil.Process) -> tuple[int, float]:
     if not os.path.isdir("/proc"):
         return proc.pid, proc.create_time()
     try:
-        with open(f"/proc/{proc.pid}/stat", "rb") as f:
-            fields = f.read().rsplit(b")", 1)[1].split()
-        return proc.pid, float(fields[19])  # field 22 of stat: starttime
+        return proc.pid, _stat(f"/proc/{proc.pid}/stat")[0]
     except (OSError, IndexError, ValueError) as exc:
         raise psutil.NoSuchProcess(proc.pid) from exc
 
@@ -83,6 +112,10 @@ class _TreeSampler(threading.Thread):
         self._procs: dict[tuple[int, float], psutil.Process] = {}
         self._kinds: dict[tuple[int, float], str] = {}
         self._launchers: set[tuple[int, float]] = set()
+        self._jvm_cpu: dict[tuple[int, float], float] = {}
+        # (JVM, tid, thread start) -> (kind, CPU seconds): kept when the thread ends.
+        self._thread_cpu: dict[tuple, tuple[str, float]] = {}
+        self._cpu_read_at = float("-inf")
         self._halt = threading.Event()
 
     def stop(self) -> None:
@@ -120,11 +153,49 @@ class _TreeSampler(threading.Thread):
         else:
             self.other_java.add(key)
 
-    def sample(self) -> None:
+    def sample(self, read_cpu: bool = False) -> None:
         try:
-            procs = [self.root, *self.root.children(recursive=True)]
+            self._sample_memory([self.root, *self.root.children(recursive=True)])
         except (psutil.NoSuchProcess, psutil.ZombieProcess):
+            pass  # the child has exited; its JVM may still be shutting down
+        if read_cpu or time.monotonic() - self._cpu_read_at >= CPU_READ_INTERVAL_S:
+            self._cpu_read_at = time.monotonic()
+            for key in list(self.drivers):
+                self._read_jvm_cpu(key)
+
+    def _read_jvm_cpu(self, key: tuple[int, float]) -> None:
+        pid, started = key
+        try:
+            process_start, cpu = _stat(f"/proc/{pid}/stat")
+            if process_start != started:
+                return  # that JVM has exited and its pid is reused
+            tids = os.listdir(f"/proc/{pid}/task")
+        except (OSError, IndexError, ValueError):
             return
+        self._jvm_cpu[key] = cpu
+        for tid in tids:
+            try:
+                with open(f"/proc/{pid}/task/{tid}/comm") as f:
+                    name = f.read().strip()
+                thread_start, thread_cpu = _stat(f"/proc/{pid}/task/{tid}/stat")
+            except (OSError, IndexError, ValueError):
+                continue  # the thread ended meanwhile
+            self._thread_cpu[(key, tid, thread_start)] = (jvm_thread_kind(name), thread_cpu)
+
+    def jvm_cpu(self) -> dict[str, float]:
+        """CPU seconds of the driver JVMs: ``total`` (the process's own count, which includes
+        threads that ended) and per thread kind; ``driver_and_other`` is the rest of the total."""
+        if not self._jvm_cpu:
+            return {}
+        by_kind = dict.fromkeys(JVM_THREAD_KINDS, 0.0)
+        for kind, cpu in self._thread_cpu.values():
+            if kind in by_kind:
+                by_kind[kind] += cpu
+        total = sum(self._jvm_cpu.values())
+        by_kind["driver_and_other"] = max(0.0, total - sum(by_kind.values()))
+        return {k: round(v, 1) for k, v in {"total": total, **by_kind}.items()}
+
+    def _sample_memory(self, procs: list[psutil.Process]) -> None:
         exes: dict[int, str] = {}
         for proc in procs:
             try:
@@ -216,8 +287,10 @@ def run_measured(
             raise
         finally:
             wall = time.perf_counter() - start
-            sampler.sample()  # processes started after the last tick are known before cleanup
             sampler.stop()
+            # Processes started after the last tick are known before cleanup; a JVM still
+            # shutting down has its last CPU counted.
+            sampler.sample(read_cpu=True)
             lag = _wait_for(sampler.survivors(), timeout=60.0)
     inner: dict = {}
     if result_path:
@@ -235,6 +308,7 @@ def run_measured(
         other_java=len(sampler.other_java),
         exit_lag_s=lag,
         peak_by_kind=sampler.peak_by_kind,
+        jvm_cpu_s=sampler.jvm_cpu(),
         inner=inner,
         log=log_path,
     )

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import psutil
 
+from benchmarks.measure import JVM_THREAD_KINDS
+
 GIB = 2**30
 START_MARK, END_MARK = "<!-- results:start -->", "<!-- results:end -->"
 SIZE_MARK = "<!-- results:size {} -->"
@@ -24,6 +26,8 @@ SIZE_MARK = "<!-- results:size {} -->"
 # Which Spark runs must start exactly one JVM (all but the generator and DuckDB).
 NO_JVM = {("generator", "generate"), ("peers", "duckdb")}
 TOP_STEPS = 25
+# The driver JVM's CPU seconds as measure.Measurement.jvm_cpu_s has them.
+JVM_CPU_COLUMNS = ("total", *JVM_THREAD_KINDS, "driver_and_other")
 
 
 # ------------------------------------------------------------------------------ machine
@@ -126,6 +130,10 @@ def variant_stats(variant: dict) -> dict:
         "peak_rss_by_kind_mib": max(ok, key=lambda r: r["peak_rss_mib"]).get("peak_rss_by_kind_mib")
         if ok else None,
         "jvm_starts": sorted({r["jvm_starts"] for r in ok}),
+        "jvm_cpu_median_s": {
+            kind: _median([(r.get("jvm_cpu_s") or {}).get(kind) for r in ok])
+            for kind in JVM_CPU_COLUMNS if any((r.get("jvm_cpu_s") or {}).get(kind) for r in ok)
+        },
         "inner_run_median_s": _median([r["inner"].get("run_seconds") for r in ok]),
         "import_median_s": _median([r["inner"].get("import_seconds") for r in ok]),
         "spark_start_median_s": _median([r["inner"].get("spark_start_seconds") for r in ok]),
@@ -377,6 +385,8 @@ def markdown(report: dict, heading_level: int = 1) -> str:
         table_rows,
     )
 
+    lines += _jvm_cpu_table(scenarios, report["machine"].get("cores"))
+
     lines += ["", f"{h}# Goals", ""]
     lines += _table(
         ["goal", "target", "measured", "verdict", "note"],
@@ -488,6 +498,31 @@ def markdown(report: dict, heading_level: int = 1) -> str:
                  for ds, n in t["rows"].items()],
             )
     return "\n".join(lines) + "\n"
+
+
+def _jvm_cpu_table(scenarios: dict, cores) -> list[str]:
+    """Where each Spark run's driver JVM spent its CPU time (measure.JVM_THREAD_KINDS)."""
+    rows = []
+    for name, entry in scenarios.items():
+        for vname, variant in entry.get("variants", {}).items():
+            s = variant.get("stats", {})
+            cpu, wall = s.get("jvm_cpu_median_s") or {}, s.get("median_s")
+            if not cpu.get("total") or not wall:
+                continue
+            rows.append([name, vname, _s(wall), _s(cpu["total"]), _s(cpu["total"] / wall, 2)] + [
+                f"{_s(cpu.get(kind))} ({_s(100 * (cpu.get(kind) or 0) / cpu['total'], 0)} %)"
+                for kind in JVM_CPU_COLUMNS[1:]
+            ])
+    if not rows:
+        return []
+    return [
+        "",
+        f"CPU time of the Spark driver JVM (median; read from `/proc` once a second) by what its "
+        f"threads do, against the wall time; the machine has {cores} cores:",
+        "",
+        *_table(["scenario", "variant", "wall s", "JVM CPU s", "cores busy",
+                 *(f"{kind.replace('_', ' ')} s" for kind in JVM_CPU_COLUMNS[1:])], rows),
+    ]
 
 
 def _run_overheads(stats: dict) -> str:

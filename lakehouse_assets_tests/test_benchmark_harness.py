@@ -1,6 +1,6 @@
 """The benchmark harness's own logic, without running a benchmark (the smoke test does that):
-its options, the Dagster instance configuration it gives every run, and how it measures the
-cost of recording materializations. No Spark here."""
+its options, the Dagster instance configuration it gives every run, how it measures the cost of
+recording materializations and how it reports the driver JVM's CPU time. No Spark here."""
 
 import os
 
@@ -15,6 +15,7 @@ from dagster import (
 
 from benchmarks import report as reporting
 from benchmarks.harness import DEFAULT_INSTANCE, Harness, parse_args
+from benchmarks.measure import jvm_thread_kind
 from benchmarks.scenario import materialization_log
 from lakehouse_assets.build import RANGE_RUN_SETTINGS, apply_range_run_settings
 
@@ -109,3 +110,43 @@ def test_materialization_log_counts_one_event_per_table_and_day(batch_size, monk
     # materialization, then the step's HANDLED_OUTPUT).
     assert log["measured"] == 10
     assert 0 < log["seconds"] < 60
+
+
+def test_jvm_threads_are_told_apart_by_their_linux_names():
+    # /proc shows at most 15 characters of a thread's name.
+    kinds = {
+        "C2 CompilerThre": "jit_compiler",
+        "C1 CompilerThre": "jit_compiler",
+        "GC Thread#0": "garbage_collector",  # G1 and Parallel GC workers
+        "G1 Conc#0": "garbage_collector",
+        "G1 Refine#0": "garbage_collector",
+        "Executor task l": "spark_tasks",  # "Executor task launch worker"
+        "Executor task i": "spark_tasks",  # the same thread between tasks: "... idle worker"
+        "Thread-4": "driver_and_other",  # py4j: the Python driver's calls
+        "dag-scheduler-e": "driver_and_other",
+        "VM Thread": "driver_and_other",
+    }
+    assert {name: jvm_thread_kind(name) for name in kinds} == kinds
+
+
+def test_the_report_shows_where_each_spark_runs_cpu_went(tmp_path):
+    harness = Harness(parse_args(["--size", "S", "--scenarios", "peers", "--workdir",
+                                  str(tmp_path / "work"), "--out", str(tmp_path / "out")]))
+    cpu = {"total": 180.0, "jit_compiler": 90.0, "garbage_collector": 10.0, "spark_tasks": 30.0,
+           "driver_and_other": 50.0}
+    run = {"ok": True, "wall_s": 100.0, "peak_rss_mib": 2000.0, "jvm_starts": 1, "inner": {}}
+    harness.report["scenarios"]["peers"] = {"variants": {
+        "script": {"runs": [
+            {**run, "jvm_cpu_s": cpu},
+            {**run, "wall_s": 110.0, "jvm_cpu_s": {k: 2 * v for k, v in cpu.items()}},
+            {**run, "wall_s": 90.0, "jvm_cpu_s": cpu},
+        ]},
+        "duckdb": {"runs": [{**run, "jvm_starts": 0, "jvm_cpu_s": {}}]},  # no JVM, no row
+    }}
+    reporting.finish(harness.report)
+    stats = harness.report["scenarios"]["peers"]["variants"]["script"]["stats"]
+    assert stats["jvm_cpu_median_s"] == cpu  # medians over the repetitions
+    lines = reporting.markdown(harness.report).splitlines()
+    assert "| peers | script | 100.0 | 180.0 | 1.80 | 90.0 (50 %) | 10.0 (6 %) | 30.0 (17 %) " \
+           "| 50.0 (28 %) |" in lines
+    assert not [line for line in lines if line.startswith("| peers | duckdb | 100.0 | ")]

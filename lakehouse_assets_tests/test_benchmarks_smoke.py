@@ -39,6 +39,11 @@ def test_benchmark_command_at_size_s(tmp_path):
             assert run["wall_s"] > 0 and run["peak_rss_mib"] > 0, (scenario, name)
             expected_jvms = 0 if (scenario, name) in NO_JVM else 1
             assert run["jvm_starts"] == expected_jvms, (scenario, name, run["jvm_starts"])
+            if expected_jvms:  # the driver JVM's CPU time, split by what its threads do
+                cpu = run["jvm_cpu_s"]
+                assert cpu["jit_compiler"] > 0 and cpu["spark_tasks"] > 0, (scenario, name, cpu)
+                parts = sum(v for k, v in cpu.items() if k != "total")
+                assert abs(parts - cpu["total"]) < 0.5, (scenario, name, cpu)
 
     verification = report["scenarios"]["peers"]["verification"]
     assert verification["equal"], verification.get("differences") or verification.get("error")
@@ -46,3 +51,4 @@ def test_benchmark_command_at_size_s(tmp_path):
     assert report["scenarios"]["incremental_day"]["share_of_full_build"] > 0
     assert report["scenarios"]["incremental_scaling"]["ratio_steps_full_over_short"] > 0
     assert {g["goal"] for g in report["goals"]}  # the goals table is there
+    assert "CPU time of the Spark driver JVM" in (out / "S" / "report.md").read_text()
