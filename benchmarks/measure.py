@@ -113,7 +113,8 @@ class _TreeSampler(threading.Thread):
         self._kinds: dict[tuple[int, float], str] = {}
         self._launchers: set[tuple[int, float]] = set()
         self._jvm_cpu: dict[tuple[int, float], float] = {}
-        # (JVM, tid, thread start) -> (kind, CPU seconds): kept when the thread ends.
+        # (JVM, tid, thread start) -> (kind, CPU seconds) of the threads of JVM_THREAD_KINDS,
+        # kept when the thread ends; the rest of a JVM's total is "driver_and_other".
         self._thread_cpu: dict[tuple, tuple[str, float]] = {}
         self._cpu_read_at = float("-inf")
         self._halt = threading.Event()
@@ -176,11 +177,13 @@ class _TreeSampler(threading.Thread):
         for tid in tids:
             try:
                 with open(f"/proc/{pid}/task/{tid}/comm") as f:
-                    name = f.read().strip()
+                    kind = jvm_thread_kind(f.read().strip())
+                if kind not in JVM_THREAD_KINDS:
+                    continue
                 thread_start, thread_cpu = _stat(f"/proc/{pid}/task/{tid}/stat")
             except (OSError, IndexError, ValueError):
                 continue  # the thread ended meanwhile
-            self._thread_cpu[(key, tid, thread_start)] = (jvm_thread_kind(name), thread_cpu)
+            self._thread_cpu[(key, tid, thread_start)] = (kind, thread_cpu)
 
     def jvm_cpu(self) -> dict[str, float]:
         """CPU seconds of the driver JVMs: ``total`` (the process's own count, which includes
@@ -189,8 +192,7 @@ class _TreeSampler(threading.Thread):
             return {}
         by_kind = dict.fromkeys(JVM_THREAD_KINDS, 0.0)
         for kind, cpu in self._thread_cpu.values():
-            if kind in by_kind:
-                by_kind[kind] += cpu
+            by_kind[kind] += cpu
         total = sum(self._jvm_cpu.values())
         by_kind["driver_and_other"] = max(0.0, total - sum(by_kind.values()))
         return {k: round(v, 1) for k, v in {"total": total, **by_kind}.items()}

@@ -108,6 +108,13 @@ def _median(values):
     return statistics.median(values) if values else None
 
 
+def _variants(scenarios: dict):
+    """(scenario, variant name, variant) for every variant of every scenario."""
+    for name, entry in scenarios.items():
+        for vname, variant in entry.get("variants", {}).items():
+            yield name, vname, variant
+
+
 def _ok_runs(variant: dict) -> list[dict]:
     return [r for r in variant.get("runs", []) if r["ok"]]
 
@@ -116,6 +123,7 @@ def variant_stats(variant: dict) -> dict:
     runs = variant.get("runs", [])
     ok = _ok_runs(variant)
     walls = [r["wall_s"] for r in ok]
+    cpus = [r.get("jvm_cpu_s") or {} for r in ok]
     stats = {
         "n": len(ok),
         "failed": len(runs) - len(ok),
@@ -131,8 +139,8 @@ def variant_stats(variant: dict) -> dict:
         if ok else None,
         "jvm_starts": sorted({r["jvm_starts"] for r in ok}),
         "jvm_cpu_median_s": {
-            kind: _median([(r.get("jvm_cpu_s") or {}).get(kind) for r in ok])
-            for kind in JVM_CPU_COLUMNS if any((r.get("jvm_cpu_s") or {}).get(kind) for r in ok)
+            kind: _median([c.get(kind) for c in cpus])
+            for kind in JVM_CPU_COLUMNS if any(c.get(kind) for c in cpus)
         },
         "inner_run_median_s": _median([r["inner"].get("run_seconds") for r in ok]),
         "import_median_s": _median([r["inner"].get("import_seconds") for r in ok]),
@@ -282,8 +290,7 @@ def goals(report: dict) -> list[dict]:
 
     jvm_runs = [
         r["jvm_starts"]
-        for name, entry in scenarios.items()
-        for vname, variant in entry.get("variants", {}).items()
+        for name, vname, variant in _variants(scenarios)
         if (name, vname) not in NO_JVM
         for r in variant.get("runs", []) if r["ok"]
     ]
@@ -503,16 +510,15 @@ def markdown(report: dict, heading_level: int = 1) -> str:
 def _jvm_cpu_table(scenarios: dict, cores) -> list[str]:
     """Where each Spark run's driver JVM spent its CPU time (measure.JVM_THREAD_KINDS)."""
     rows = []
-    for name, entry in scenarios.items():
-        for vname, variant in entry.get("variants", {}).items():
-            s = variant.get("stats", {})
-            cpu, wall = s.get("jvm_cpu_median_s") or {}, s.get("median_s")
-            if not cpu.get("total") or not wall:
-                continue
-            rows.append([name, vname, _s(wall), _s(cpu["total"]), _s(cpu["total"] / wall, 2)] + [
-                f"{_s(cpu.get(kind))} ({_s(100 * (cpu.get(kind) or 0) / cpu['total'], 0)} %)"
-                for kind in JVM_CPU_COLUMNS[1:]
-            ])
+    for name, vname, variant in _variants(scenarios):
+        s = variant.get("stats", {})
+        cpu, wall = s.get("jvm_cpu_median_s") or {}, s.get("median_s")
+        if not cpu.get("total") or not wall:
+            continue
+        rows.append([name, vname, _s(wall), _s(cpu["total"]), _s(cpu["total"] / wall, 2)] + [
+            f"{_s(cpu.get(kind))} ({_s(100 * (cpu.get(kind) or 0) / cpu['total'], 0)} %)"
+            for kind in JVM_CPU_COLUMNS[1:]
+        ])
     if not rows:
         return []
     return [
