@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
+import json
 import re
 import sys
 from collections import Counter
@@ -21,7 +22,9 @@ import pandas as pd
 import pytest
 
 from lakehouse_assets.datagen import OPTIONAL_COLUMNS, REQUIRED_COLUMNS, generate_landing_zone
+from lakehouse_assets.datagen.__main__ import main as datagen_cli
 from lakehouse_assets.datagen.defects import KINDS
+from lakehouse_assets.datagen.retail import NON_PRODUCT_CODES
 
 SEEDS = Path(__file__).resolve().parents[1] / "data_seeds"
 KEYS = {"customers": "customer_id", "products": "product_id", "orders": "order_id", "order_items": "order_item_id"}
@@ -234,6 +237,190 @@ def test_every_defect_kind_is_injected(tmp_path):
     assert not missing, (missing, found)
     part_files = list(tmp_path.glob("*/*/*_part*.csv"))
     assert part_files  # defects add second files to some folders
+
+
+# --- retail profile -------------------------------------------------------------------------------
+# Digest of generate_landing_zone(seed=7, **SMALL) computed before the profile existed: the clean
+# profile must keep writing exactly these bytes.
+CLEAN_SMALL_DIGEST = "881ca42a43991387f4307e0f2720ca51d1292dcbc3aa1442b1d4f4915ebc0424"
+IMPOSSIBLE_DATES = {"9999-12-31 00:00:00", "1970-01-01 00:00:00"}
+
+
+def test_clean_profile_bytes_unchanged(tmp_path, small):
+    root, summary = small
+    assert _digest(root) == CLEAN_SMALL_DIGEST
+    assert summary["profile"] == "clean" and "realities" not in summary
+    explicit = tmp_path / "explicit"
+    generate_landing_zone(explicit, seed=7, profile="clean", **SMALL)
+    assert _digest(explicit) == CLEAN_SMALL_DIGEST
+
+
+def _read_files(root: Path, dataset: str) -> list[tuple[str, str, list[dict]]]:
+    """(landing date, file name, rows) per file, in contract order (date folder, then file name)."""
+    out = []
+    for path in sorted((root / dataset).glob("*/*.csv"), key=lambda p: (p.parent.name, p.name)):
+        with path.open(encoding="utf-8", newline="") as f:
+            out.append((path.parent.name, path.name, list(csv.DictReader(f))))
+    return out
+
+
+def _rows(files) -> list[dict]:
+    return [dict(r, _landing=day) for day, _, rows in files for r in rows]
+
+
+@pytest.fixture(scope="module")
+def retail(tmp_path_factory):
+    root = tmp_path_factory.mktemp("retail")
+    summary = generate_landing_zone(root, seed=5, profile="retail", **SMALL)
+    files = {d: _read_files(root, d) for d in KEYS}
+    return root, summary, files, {d: _rows(f) for d, f in files.items()}
+
+
+def test_retail_guest_orders(retail):
+    _, summary, _, rows = retail
+    customer = {r["order_id"]: r["customer_id"] for r in rows["orders"]}
+    guests = {o for o, c in customer.items() if c == ""}
+    assert 0.2 <= len(guests) / len(customer) <= 0.3
+    assert len(guests) == summary["realities"]["guest_orders"]
+    assert all(len({r["customer_id"] for r in rows["orders"] if r["order_id"] == o}) == 1 for o in list(guests)[:50])
+    with_items = {r["order_id"] for r in rows["order_items"] if int(r["quantity"]) > 0}
+    assert guests <= with_items  # their items are normal
+
+
+def test_retail_cancellation_lines(retail):
+    _, summary, _, rows = retail
+    items, orders = rows["order_items"], rows["orders"]
+    negative = [r for r in items if int(r["quantity"]) < 0]
+    assert negative and len(negative) == summary["realities"]["cancellation_lines"]
+    assert len({r["order_item_id"] for r in items}) == len(items)  # new ids, never a re-send
+    final_status = {r["order_id"]: r["status"] for r in orders}  # rows are in contract order: last wins
+    sold: dict[tuple[str, str], list[dict]] = {}  # an order may sell a product on two lines
+    for r in items:
+        if int(r["quantity"]) > 0:
+            sold.setdefault((r["order_id"], r["product_id"]), []).append(r)
+    for r in negative:
+        assert final_status[r["order_id"]] == "completed"
+        assert any(1 <= -int(r["quantity"]) <= int(o["quantity"]) and r["unit_price"] == o["unit_price"]
+                   and r["_landing"] >= o["_landing"] for o in sold[(r["order_id"], r["product_id"])]), r
+
+
+def test_retail_non_product_lines_are_known_products(retail):
+    root, summary, files, rows = retail
+    first_day = files["products"][0][0]
+    products = {r["product_id"]: r for r in rows["products"]}
+    on_first_day = {r["product_id"] for r in rows["products"] if r["_landing"] == first_day}
+    assert set(NON_PRODUCT_CODES) <= on_first_day
+    for code in NON_PRODUCT_CODES:
+        assert products[code]["category"] == "Non-Product" and products[code]["cost_price"] == "0.00"
+    fee_lines = [r for r in rows["order_items"] if r["product_id"] in NON_PRODUCT_CODES]
+    assert len(fee_lines) == summary["realities"]["non_product_lines"] > 0
+    assert Counter(r["product_id"] for r in fee_lines).most_common(1)[0][0] == "POST"
+    assert {r["product_id"] for r in rows["order_items"]} <= set(products)  # no orphans
+    assert {r["order_id"] for r in rows["order_items"]} <= {r["order_id"] for r in rows["orders"]}
+
+
+def test_retail_prices_and_quantities(retail):
+    _, summary, _, rows = retail
+    realities = summary["realities"]
+    quantity = [int(r["quantity"]) for r in rows["order_items"]]
+    zero = sum(r["unit_price"] == "0.00" for r in rows["order_items"])
+    assert zero == realities["zero_price_items"] > 0
+    assert sum(q > 10_000 for q in quantity) == realities["extreme_quantity_items"] > 0
+    assert sum(1_000 <= q <= 10_000 for q in quantity) == realities["large_quantity_items"] > 0
+    assert len(quantity) == summary["rows"]["order_items"] == \
+        SMALL["order_items"] + realities["cancellation_lines"] + realities["non_product_lines"]
+
+
+def test_retail_renamed_products(retail):
+    _, summary, _, rows = retail
+    versions: dict[str, list[dict]] = {}
+    for r in rows["products"]:
+        versions.setdefault(r["product_id"], []).append(r)
+    renamed = {p: v for p, v in versions.items() if len({r["product_name"] for r in v}) >= 2}
+    assert len(renamed) == summary["realities"]["renamed_products"] > 0
+    for v in renamed.values():
+        assert len({r["_landing"] for r in v}) >= 2
+        others = [{k: x for k, x in r.items() if k not in ("product_name", "_landing")} for r in v]
+        assert all(o == others[0] for o in others)  # only the name changes
+
+
+def test_retail_days_without_orders(retail):
+    root, summary, _, rows = retail
+    empty_days = summary["realities"]["empty_order_days"]
+    assert len(empty_days) >= 2  # SMALL has 45 days
+    for day in empty_days:
+        for dataset in ("orders", "order_items"):
+            (path,) = (root / dataset / day).glob("*.csv")  # exactly one file
+            lines = path.read_text(encoding="utf-8").splitlines()
+            assert len(lines) == 1 and lines[0].startswith('"'), path  # header only
+    assert not {r["order_date"][:10] for r in rows["orders"]} & set(empty_days)
+    _check_lifecycle(pd.DataFrame(rows["orders"]))  # moved status updates keep 1..10-day gaps
+
+
+def test_retail_several_files_per_folder(retail):
+    root, summary, files, _ = retail
+    realities = summary["realities"]
+    folders: dict[tuple[str, str], list[tuple[str, int]]] = {}
+    for dataset, per_file in files.items():
+        for day, name, rows in per_file:
+            folders.setdefault((dataset, day), []).append((name, len(rows)))
+    empty_days = set(realities["empty_order_days"])
+    multi = sum(sum(n > 0 for _, n in f) >= 2 for f in folders.values())
+    # a header-only file sorting before the folder's data files (folders of closed days not counted)
+    leading = sum(f[0][1] == 0 and any(n > 0 for _, n in f) for f in folders.values())
+    assert multi == realities["multi_file_folders"] > 0
+    assert leading == realities["empty_leading_files"] > 0
+    assert all(f[0][0] == "00_empty_extract.csv" for f in folders.values() if f[0][1] == 0 and len(f) > 1)
+    assert all(len(folders[(d, day)]) == 1 for d in ("orders", "order_items") for day in empty_days)
+    assert len(list(root.rglob("*.csv"))) == summary["files_written"]
+    # Splitting keeps the row order: read in name order, each day's orders are still sorted by id.
+    per_day: dict[str, list[int]] = {}
+    for day, _, rows in files["orders"]:
+        per_day.setdefault(day, []).extend(int(r["order_id"]) for r in rows)
+    assert all(ids == sorted(ids) and len(set(ids)) == len(ids) for ids in per_day.values())
+
+
+def test_retail_impossible_order_dates(retail):
+    _, summary, _, rows = retail
+    dates = {r["order_id"]: r["order_date"] for r in rows["orders"]}
+    impossible = {o: d for o, d in dates.items() if d in IMPOSSIBLE_DATES}
+    assert sorted(impossible.values()) == sorted(IMPOSSIBLE_DATES)
+    assert summary["realities"]["impossible_date_orders"] == 2
+    assert all(dt.date(2000, 1, 1) <= dt.date.fromisoformat(d[:10]) < dt.date(2100, 1, 1)
+               for d in dates.values() if d not in IMPOSSIBLE_DATES)
+    items = [r for r in rows["order_items"] if r["order_id"] in impossible]
+    assert {r["order_id"] for r in items} == set(impossible)
+    assert all(0 < int(r["quantity"]) <= 12 and r["unit_price"] != "0.00" for r in items)
+    assert all(r["customer_id"] != "" for r in rows["orders"] if r["order_id"] in impossible)
+
+
+def test_retail_is_deterministic(tmp_path, retail):
+    root, summary, _, _ = retail
+    again, other = tmp_path / "again", tmp_path / "other"
+    assert generate_landing_zone(again, seed=5, profile="retail", **SMALL)["realities"] == summary["realities"]
+    assert _digest(again) == _digest(root)
+    generate_landing_zone(other, seed=6, profile="retail", **SMALL)
+    assert _digest(other) != _digest(root)
+
+
+def test_retail_combines_with_defects(tmp_path, retail):
+    _, clean_summary, _, _ = retail
+    a, b = tmp_path / "a", tmp_path / "b"
+    summary = generate_landing_zone(a, seed=5, profile="retail", defect_rate=0.01, **SMALL)
+    generate_landing_zone(b, seed=5, profile="retail", defect_rate=0.01, **SMALL)
+    assert _digest(a) == _digest(b)
+    assert all(summary["defects"][k] > 0 for k in KINDS), summary["defects"]
+    assert summary["realities"] == clean_summary["realities"]  # defects come on top of the same realities
+    found = _scan_defects(a)
+    assert all(found[k] > 0 for k in KINDS), found
+
+
+def test_cli_profile_flag(tmp_path, capsys):
+    assert datagen_cli(["--out", str(tmp_path), "--seed", "5", "--order-items", "500", "--days", "20", "--profile", "retail"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["profile"] == "retail" and summary["realities"]["impossible_date_orders"] == 2
+    with pytest.raises(ValueError):
+        generate_landing_zone(tmp_path / "x", seed=1, order_items=10, days=5, profile="wholesale")
 
 
 # --- data_seeds: independent pandas implementation of seed 003 ------------------------------------

@@ -4,6 +4,57 @@ Everything is driven by NumPy generators spawned from one SeedSequence, and all 
 by explicit sort keys, so the same arguments always give byte-identical files. There are no
 Python loops over customers, orders or items; the only per-entity Python code builds product
 names/ids (at most 50k products).
+
+Profiles
+--------
+``profile="clean"`` (the default) writes tidy data: every order has a customer, every line sells a
+real product at a positive price and a small quantity, and each folder holds one file per day.
+
+``profile="retail"`` adds what real retail order exports look like (the public "Online Retail" data
+of a UK gift shop is the model), so the pipeline is tested against the data it will really meet:
+
+1. Guest orders: 25 % of orders have an empty customer_id, because shoppers may check out without
+   an account. Their items are ordinary.
+2. Cancellations: about 2 % extra lines (counted against the regular items) with a new
+   order_item_id, the order_id and product of a line of an order that ends completed, and a
+   negative quantity (usually the whole quantity, sometimes part of it). Shops book a cancellation
+   as a new negative line instead of editing the old one. It lands the same day or up to two weeks
+   later and does not change the order's money, which was fixed when the order was placed.
+3. Non-product lines: about 1 % extra lines, at most one per order, whose product codes are not
+   goods: POST (postage, most of them), DOT (dotcom postage), M (manual adjustment), BANK CHARGES
+   and AMAZONFEE. They appear in the products data too (first landing day, category "Non-Product",
+   department "Fees & Postage", cost 0.00, list price the usual fee or 0.00 when it varies), so they
+   are not orphans. An order with a postage line has shipping_cost 0.00, as the postage is billed on
+   the line.
+4. Free samples: 0.5 % of the regular lines have unit_price 0.00.
+5. Extreme quantities: a few lines (at least 3, 1 in 20,000 lines) with quantities from 10,001 to
+   99,999, typing errors that silver's default plausibility bound (quantity <= 10,000) must
+   quarantine; and a few more (at least 3, 0.1 % of lines) with large but plausible wholesale
+   quantities of 1,000 to 5,000.
+6. Renamed products: 5 % of the products are re-sent on a later day with a changed product_name
+   and every other column unchanged (products whose price changes are never renamed, so two
+   versions of one product never meet on the same day).
+7. Closed days: 5 % of the days (at least 2 when days >= 20; never the first or last day, never two
+   in a row) have no orders at all, like a shop closed over Christmas. Orders that would fall on
+   such a day are placed the next day and status updates move by one day (keeping 1 to 10 days
+   between updates); the orders and order_items folders of the day hold one header-only file,
+   because the export still runs and delivers a file without rows.
+8. Several files per folder: on 30 % of the days each folder's rows are split into 2 or 3 files
+   (``<dataset>_<date>.csv``, ``..._part2.csv``, ``..._part3.csv``), and 10 % of the folders also get
+   a header-only ``00_empty_extract.csv`` whose name sorts before the data files; empty files amid
+   data files are a known trap for readers. The files are consecutive slices of the day's rows in
+   name order, so "last row in file order wins" still picks the intended version of a key.
+9. Impossible dates: exactly one order dated ``9999-12-31 00:00:00`` and one dated
+   ``1970-01-01 00:00:00`` (placeholder dates of real systems), both with ordinary lines and a
+   customer, so tests can check they are quarantined and do not move the analysis date.
+
+Everything else the clean profile guarantees still holds (orders after sign-up, status lifecycle,
+landing dates). ``order_items`` counts the regular lines; retail writes its cancellation and
+non-product lines on top. The realities use their own random generator, so the clean profile's
+output is byte for byte what it was, and the same arguments give the same retail files. The
+summary's "realities" gives the exact count of each kind written (``empty_order_days`` is the list
+of ISO dates); ``defect_rate`` damages rows and files on top of the realities and is counted
+separately under "defects" (a nonpositive_quantity defect, for example, is not a cancellation).
 """
 
 from __future__ import annotations
@@ -17,8 +68,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import schema
-from .csvio import day_slices, id_strings, iso_timestamps, money
+from .csvio import day_slices, header_bytes, id_strings, iso_timestamps, money
 from .defects import DefectInjector
+from .retail import IMPOSSIBLE_ORDER_DATES, LEADING_EMPTY_FILE, NON_PRODUCTS, Folder, Lines, RetailProfile
 from .writer import LandingZoneWriter
 
 DAY = 86_400
@@ -33,6 +85,7 @@ FIRST_CUSTOMER_ID, FIRST_ORDER_ID, FIRST_ITEM_ID, FIRST_PRODUCT_ID = 1, 100_001,
 
 # Order outcome after the first landing: completed, cancelled, returned (completed first), no update yet.
 OUTCOME_P = (0.85, 0.06, 0.05, 0.04)
+PROFILES = ("clean", "retail")
 
 
 @dataclass
@@ -189,7 +242,7 @@ def _resolve_pointers(ptr: np.ndarray) -> np.ndarray:
         ptr = nxt
 
 
-def _simulate(seed: int, n_items: int, start: dt.date, days: int):
+def _simulate(seed: int, n_items: int, start: dt.date, days: int, retail: RetailProfile | None = None):
     rngs = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(6)]
     r_cust, r_prod, r_ord, r_item, r_status, r_price = rngs
     epoch0 = int(np.datetime64(start, "s").astype(np.int64))
@@ -222,6 +275,8 @@ def _simulate(seed: int, n_items: int, start: dt.date, days: int):
     u = c_a[cust] + r_ord.random(n_orders) * (c_b[cust] - c_a[cust])
     order_t = np.interp(u, grid_c, grid_t).astype(np.int64)
     order_t = np.maximum(order_t, signup_t[cust] + 60)  # strictly after sign-up
+    if retail:
+        order_t = retail.move_orders_off_closed_days(order_t)  # later, so still after sign-up
     by_time = np.lexsort((cust, order_t))
     cust, order_t = cust[by_time], order_t[by_time]
     order_day = order_t // DAY
@@ -271,22 +326,38 @@ def _simulate(seed: int, n_items: int, start: dt.date, days: int):
     promo = r_item.random(n_items) < 0.08
     unit_cents = np.where(promo, np.round(unit_cents * r_item.uniform(0.7, 0.95, n_items)), unit_cents).astype(np.int64)
     quantity = np.minimum(r_item.geometric(0.72, n_items), 12)
+    lines = Lines(item_order, product, quantity, unit_cents, item_day)
+    if retail:
+        lines = retail.adjust_items(lines, order_day, n_products)  # the order's own lines, part of its money
 
     # --- order money
-    subtotal = np.bincount(item_order, weights=quantity * unit_cents, minlength=n_orders).astype(np.int64)
+    subtotal = np.bincount(lines.order, weights=lines.quantity * lines.unit_cents, minlength=n_orders).astype(np.int64)
     shipping = np.where(subtotal >= 7500, 0, r_ord.choice(np.array([499, 699, 999]), n_orders))
+    if retail:
+        shipping[retail.postage_orders(lines, n_products, n_orders)] = 0
     tax = np.round(subtotal * tax_rate[cust]).astype(np.int64)
     disc = np.where(r_ord.random(n_orders) < 0.12, np.round(subtotal * r_ord.choice(np.array([0.05, 0.1, 0.15, 0.2]), n_orders)), 0).astype(np.int64)
     preferred = r_ord.choice(4, n_customers, p=[0.5, 0.2, 0.2, 0.1])
     method = np.where(r_ord.random(n_orders) < 0.85, preferred[cust], r_ord.integers(0, 4, n_orders))
 
-    orders = _order_events(r_status, order_day, method, days)
+    orders = _order_events(r_status, order_day, method, days, retail)
     o = orders["order"]
     st_names, pay_names = pa.array(schema.ORDER_STATUSES), pa.array(schema.PAYMENT_STATUSES)
     order_ts = iso_timestamps(epoch0 + order_t)
+    customer_ids = id_strings(FIRST_CUSTOMER_ID + cust)
+    if retail:
+        # Cancellations come after the order was placed: not part of its money, added after it.
+        completed = orders["final"] == schema.ORDER_STATUSES.index("completed")
+        lines = Lines.concat([lines, retail.cancellations(lines, completed)])
+        guest = retail.guests(n_orders)
+        customer_ids = pc.if_else(pa.array(guest), pa.scalar(None, pa.string()), customer_ids)  # blank, as in real exports
+        impossible = retail.impossible_date_orders(lines, n_items, guest)  # sorted order indexes
+        mask = np.zeros(n_orders, dtype=bool)
+        mask[impossible] = True
+        order_ts = pc.replace_with_mask(order_ts, pa.array(mask), pa.array(IMPOSSIBLE_ORDER_DATES[:len(impossible)], pa.string()))
     orders_table = pa.table({
         "order_id": id_strings(order_ids[o]),
-        "customer_id": id_strings(FIRST_CUSTOMER_ID + cust[o]),
+        "customer_id": customer_ids.take(o),
         "order_date": order_ts.take(o),
         "status": st_names.take(orders["status"]),
         "shipping_cost": money(shipping[o]),
@@ -297,12 +368,23 @@ def _simulate(seed: int, n_items: int, start: dt.date, days: int):
         "discount_amount": money(disc[o]),
     })
 
+    item_ids = FIRST_ITEM_ID + np.arange(n_items)
+    product_ids = cat["id"]
+    if retail:
+        # Extra lines get new ids after the regular ones, in landing order; then every line is
+        # placed by landing day and order (the regular items already are).
+        extra = n_items + np.lexsort((lines.order[n_items:], lines.day[n_items:]))
+        lines = Lines.concat([lines.take(np.arange(n_items)), lines.take(extra)])
+        item_ids = FIRST_ITEM_ID + np.arange(len(lines))
+        by_landing = np.lexsort((item_ids, lines.order, lines.day))
+        lines, item_ids = lines.take(by_landing), item_ids[by_landing]
+        product_ids = pa.concat_arrays([product_ids, pa.array([p[0] for p in NON_PRODUCTS])])
     items_table = pa.table({
-        "order_item_id": id_strings(FIRST_ITEM_ID + np.arange(n_items)),
-        "order_id": id_strings(order_ids[item_order]),
-        "product_id": cat["id"].take(product),
-        "quantity": pa.array(quantity.astype(np.int64)),
-        "unit_price": money(unit_cents),
+        "order_item_id": id_strings(item_ids),
+        "order_id": id_strings(order_ids[lines.order]),
+        "product_id": product_ids.take(lines.product),
+        "quantity": pa.array(lines.quantity.astype(np.int64)),
+        "unit_price": money(lines.unit_cents),
     })
 
     pidx = np.concatenate([np.arange(n_products), np.flatnonzero(change)])
@@ -323,21 +405,24 @@ def _simulate(seed: int, n_items: int, start: dt.date, days: int):
         "stock_level": pa.array(p_stock.astype(np.int64)),
         "reorder_point": pa.array(cat["reorder_point"][pidx].astype(np.int64)),
     })
+    if retail:
+        products_table, p_land = retail.add_products(products_table, p_land, pidx, launch, change)
 
     datasets = {
         "customers": customers,
         "products": Dataset(products_table, p_land),
         "orders": Dataset(orders_table, orders["day"]),
-        "order_items": Dataset(items_table, item_day),  # items land with their order's first landing
+        "order_items": Dataset(items_table, lines.day),  # items land with their order's first landing
     }
     ghosts = {"order_id": int(order_ids[-1]) + 1, "product_id": cat["max_numeric_id"] + 1}
     return datasets, ghosts
 
 
-def _order_events(rng, order_day: np.ndarray, method: np.ndarray, days: int) -> dict:
+def _order_events(rng, order_day: np.ndarray, method: np.ndarray, days: int, retail: RetailProfile | None = None) -> dict:
     """Status lifecycle rows: first landing pending/processing, then completed/cancelled, then returned.
 
-    Events that would land after the generated window are dropped (those orders are still open)."""
+    Events that would land after the generated window are dropped (those orders are still open).
+    With the retail profile no update lands on a closed day. "final" is each order's last status."""
     n = len(order_day)
     PENDING, PROCESSING, COMPLETED, CANCELLED, RETURNED = range(5)
     PAID, REFUNDED, PAY_PENDING = range(3)
@@ -345,8 +430,14 @@ def _order_events(rng, order_day: np.ndarray, method: np.ndarray, days: int) -> 
     unpaid = (method == 3) | ((first_status == PENDING) & (rng.random(n) < 0.3))  # bank transfers settle later
     first_pay = np.where(unpaid, PAY_PENDING, PAID)
     outcome = rng.choice(4, n, p=OUTCOME_P)  # 0 completed, 1 cancelled, 2 returned, 3 no update yet
-    d1 = order_day + rng.integers(1, 11, n)
-    d2 = d1 + rng.integers(1, 11, n)
+    gap1 = rng.integers(1, 11, n)
+    d1 = order_day + gap1
+    if retail:
+        d1 = retail.move_event_off_closed_day(d1, gap1)
+    gap2 = rng.integers(1, 11, n)
+    d2 = d1 + gap2
+    if retail:
+        d2 = retail.move_event_off_closed_day(d2, gap2)
     idx = np.arange(n)
     second = outcome != 3
     third = outcome == 2
@@ -366,34 +457,54 @@ def _order_events(rng, order_day: np.ndarray, method: np.ndarray, days: int) -> 
     keep = day < days
     order, day, status, payment = order[keep], day[keep], status[keep], payment[keep]
     s = np.lexsort((order, day))
-    return {"order": order[s], "day": day[s], "status": status[s], "payment": payment[s]}
+    final = np.where(second & (d1 < days), np.where(outcome == 1, CANCELLED, COMPLETED), first_status)
+    final = np.where(third & (d2 < days), RETURNED, final)
+    return {"order": order[s], "day": day[s], "status": status[s], "payment": payment[s], "final": final}
 
 
 def generate_landing_zone(out_dir, *, seed: int, order_items: int, start="2024-01-01", days: int = 365,
-                          defect_rate: float = 0.0) -> dict:
-    """Write a landing zone under out_dir and return a summary (files, rows per dataset, defects per kind)."""
+                          defect_rate: float = 0.0, profile: str = "clean") -> dict:
+    """Write a landing zone under out_dir and return a summary (files, rows per dataset, defects per kind;
+    for the retail profile also "realities", the exact count of each reality written)."""
     if order_items < 1 or days < 1:
         raise ValueError("order_items and days must be positive")
     if not 0.0 <= defect_rate <= 1.0:
         raise ValueError("defect_rate must be within [0, 1]")
+    if profile not in PROFILES:
+        raise ValueError(f"profile must be one of {PROFILES}")
     start = _as_date(start)
-    datasets, ghosts = _simulate(seed, order_items, start, days)
+    # Its own generator: the clean draws, and so the clean bytes, do not depend on the profile.
+    retail = RetailProfile(np.random.default_rng([seed, 11]), days) if profile == "retail" else None
+    datasets, ghosts = _simulate(seed, order_items, start, days, retail)
     injector = DefectInjector(np.random.default_rng([seed, 7]), defect_rate, ghosts)
     writer = LandingZoneWriter(Path(out_dir), start)
     injector.plan({name: (ds.table, ds.landing_day) for name, ds in datasets.items()})
+    layout = retail.plan_files({n: d.landing_day for n, d in datasets.items()}) if retail else {}
     for name in schema.DATASETS:
         ds = datasets[name]
+        header = header_bytes(ds.table.column_names)
         for day, a, b in day_slices(ds.landing_day):
-            injector.write_day(writer, name, day, ds.table.slice(a, b - a), a)
+            folder = layout.get((name, day), Folder([(a, b)], leading_empty=False))
+            if folder.leading_empty:
+                writer.write_named(name, day, LEADING_EMPTY_FILE, header, 0)
+            for lo, hi in folder.parts:
+                injector.write_day(writer, name, day, ds.table.slice(lo, hi - lo), lo)
+        if retail and name in ("orders", "order_items"):
+            for day in retail.closed_days.tolist():  # the export still delivers, just with no rows
+                writer.write(name, day, header, 0)
     injector.write_extra_files(writer, {n: (d.table, d.landing_day) for n, d in datasets.items()})
-    return {
+    summary = {
         "out_dir": str(out_dir),
         "seed": seed,
         "start": start.isoformat(),
         "days": days,
         "defect_rate": defect_rate,
+        "profile": profile,
         "files_written": writer.files_written,
         "bytes_written": writer.bytes_written,
         "rows": dict(writer.rows),
         "defects": dict(injector.counts),
     }
+    if retail:
+        summary["realities"] = retail.realities(start)
+    return summary

@@ -23,11 +23,15 @@ class LandingZoneWriter:
 
     def write(self, dataset: str, day: int, payload: bytes, rows: int) -> Path:
         """Write the next file of a (dataset, day) folder: the first is the main file, later ones are _partN."""
-        date = self.date_of(day)
-        folder = day_folder(self.root, dataset, date)
-        folder.mkdir(parents=True, exist_ok=True)
+        folder = day_folder(self.root, dataset, self.date_of(day))
         self._parts[folder] += 1
-        path = folder / file_name(dataset, date, self._parts[folder])
+        return self.write_named(dataset, day, file_name(dataset, self.date_of(day), self._parts[folder]), payload, rows)
+
+    def write_named(self, dataset: str, day: int, name: str, payload: bytes, rows: int) -> Path:
+        """Write a file with a chosen name; it does not count as one of the folder's numbered parts."""
+        folder = day_folder(self.root, dataset, self.date_of(day))
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / name
         path.write_bytes(payload)
         self.files_written += 1
         self.bytes_written += len(payload)
