@@ -88,7 +88,7 @@ def op_generate(spec: dict) -> dict:
 def _definitions(storage, jobs, sensors=()):
     from dagster import Definitions, in_process_executor
 
-    from lakehouse_assets.checks import quality_checks
+    from lakehouse_assets.checks.definitions import quality_checks
     from lakehouse_assets.definitions import all_assets
     from lakehouse_assets.resources import build_resources
 

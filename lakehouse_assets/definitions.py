@@ -17,7 +17,8 @@ from lakehouse_assets.assets.gold.products import product_assets  # noqa: E402
 from lakehouse_assets.assets.gold.sales import sales_assets  # noqa: E402
 from lakehouse_assets.assets.ml import ml_assets  # noqa: E402
 from lakehouse_assets.assets.silver import silver_assets  # noqa: E402
-from lakehouse_assets.checks import data_quality_summary, quality_checks  # noqa: E402
+from lakehouse_assets.checks.definitions import quality_checks  # noqa: E402
+from lakehouse_assets.checks.summary import data_quality_summary  # noqa: E402
 from lakehouse_assets.resources import build_resources  # noqa: E402
 from lakehouse_assets.sensors import sensors  # noqa: E402
 

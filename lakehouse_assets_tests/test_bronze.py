@@ -134,3 +134,96 @@ def test_generated_files_with_defects_conserve_every_record(spark, env, tmp_path
             assert loaded.get(entry["file_path"], 0) == entry["rows_loaded"]
             assert quarantined.get(entry["file_path"], 0) == entry["lines_quarantined"]
             assert entry["rows_loaded"] + entry["lines_quarantined"] == entry["records"]
+
+
+def _file_counts(spark, storage, dataset="orders"):
+    """{file: (bronze rows, quarantined lines, ledger records, status)} from the written tables."""
+    def per_file(name):
+        df = table(spark, storage, name)
+        return dict(map(tuple, df.groupBy("_source_file").count().collect()))
+
+    rows, quarantined = per_file(dataset), per_file(f"quarantine_{dataset}")
+    return {
+        r["file_path"]: (rows.get(r["file_path"], 0), quarantined.get(r["file_path"], 0),
+                         r["records"], r["status"])
+        for r in table(spark, storage, f"ledger_{dataset}").collect()
+    }
+
+
+def test_a_header_only_file_loses_no_rows_of_the_files_after_it(spark, env):
+    """Regression: an empty Arrow batch (a file without data rows) ended Spark's read of the
+    folder, so bronze lost every later file's rows while the ledger said they were loaded."""
+    storage, resources = env
+    day = "2024-01-05"
+    write(storage.landing, f"orders/{day}/a.csv", ORDERS_HEADER + "1,10,2024-01-05,pending,5.00,\n")
+    write(storage.landing, f"orders/{day}/b.csv", ORDERS_HEADER)
+    write(storage.landing, f"orders/{day}/c.csv", ORDERS_HEADER + "3,10,2024-01-05,pending,5.00,\n")
+    write(storage.landing, f"orders/{day}/d.csv", ORDERS_HEADER + "4,10\n")  # all quarantined
+    write(storage.landing, f"orders/{day}/e.csv", ORDERS_HEADER + "5,10,2024-01-05,pending,5.00,\n")
+    from lakehouse_assets.checks.definitions import quality_checks
+
+    conservation = [
+        c for c in quality_checks
+        if any(k.asset_key.path == ["bronze", "orders"] and k.name == "file_conservation"
+               for k in c.check_keys)
+    ]
+    asset = next(a for a in bronze_assets if a.node_def.name == "bronze_orders")
+    result = materialize([asset, *conservation], partition_key=day, resources=resources)
+    assert result.success
+    assert sorted(r["order_id"] for r in table(spark, storage, "orders").collect()) == ["1", "3", "5"]
+    assert _file_counts(spark, storage) == {
+        f"orders/{day}/a.csv": (1, 0, 1, "loaded"),
+        f"orders/{day}/b.csv": (0, 0, 0, "loaded"),
+        f"orders/{day}/c.csv": (1, 0, 1, "loaded"),
+        f"orders/{day}/d.csv": (0, 1, 1, "loaded"),
+        f"orders/{day}/e.csv": (1, 0, 1, "loaded"),
+    }
+    checks = {e.check_name: e for e in result.get_asset_check_evaluations()}
+    assert checks["file_conservation"].passed
+    assert checks["file_conservation"].metadata["rows_checked"].value == 4
+
+
+def test_file_conservation_counts_the_written_tables_against_the_ledger(spark):
+    from lakehouse_assets.checks.integrity import file_conservation
+
+    ledger = spark.createDataFrame(
+        [("a.csv", 2), ("b.csv", 1), ("c.csv", 0)], "file_path string, records int"
+    )
+    bronze = spark.createDataFrame([("a.csv",), ("x.csv",)], "_source_file string")
+    quarantine = spark.createDataFrame([("a.csv",), ("b.csv",)], "_source_file string")
+    result = file_conservation(bronze, quarantine, ledger, "bronze.orders")
+    assert not result.passed
+    # a.csv balances (1 + 1 = 2); x.csv has a row but no ledger entry.
+    assert result.sample_keys == ["x.csv"] and result.rows_failed == 1
+    balanced = file_conservation(bronze.where("_source_file = 'a.csv'"), quarantine, ledger, "t")
+    assert balanced.passed and balanced.rows_checked == 3
+
+
+def test_quoted_file_names_rerun_and_long_fields_parse(spark, env):
+    storage, resources = env
+    day = "2024-01-05"
+    long_status = "x" * 2_000_000  # over the csv module's default field limit of 128 KiB
+    write(storage.landing, f"orders/{day}/o'brien.csv", ORDERS_HEADER + "1,10,2024-01-05,pending,5.00,\n")
+    write(storage.landing, f"orders/{day}/long.csv", ORDERS_HEADER + f"2,10,2024-01-05,{long_status},5.00,\n")
+    assert run_bronze(resources, day).success
+    result = run_bronze(resources, day)  # unchanged files: carried over by file name
+    assert result.success
+    rows = {r["order_id"]: r for r in table(spark, storage, "orders").collect()}
+    assert sorted(rows) == ["1", "2"] and len(rows["2"]["status"]) == 2_000_000
+    assert table(spark, storage, "quarantine_orders").count() == 0
+    assert {s for *_, s in _file_counts(spark, storage).values()} == {"unchanged"}
+
+
+def test_timestamps_no_delta_reader_can_hold_are_rescued_as_text(spark, env):
+    storage, resources = env
+    day = "2024-01-05"
+    write(storage.landing, f"orders/{day}/a.csv", ORDERS_HEADER
+          + "1,10,9999-12-31,pending,5.00,\n2,10,1850-01-01,pending,5.00,\n3,10,2199-12-31,pending,5.00,\n")
+    assert run_bronze(resources, day).success
+    rows = {r["order_id"]: r for r in table(spark, storage, "orders").collect()}
+    assert rows["1"]["order_date"] is None and rows["1"]["_rescued_data"] == '{"order_date":"9999-12-31"}'
+    assert rows["2"]["order_date"] is None and rows["3"]["order_date"] == dt.datetime(2199, 12, 31)
+    # The table is readable by a reader with nanosecond timestamps (pyarrow via delta-rs).
+    from deltalake import DeltaTable
+
+    assert DeltaTable(storage.table_path("bronze", "orders")).to_pyarrow_table().num_rows == 3

@@ -7,7 +7,7 @@ from dagster import AssetCheckSeverity, AssetKey, materialize
 
 from lakehouse_assets.assets.bronze import bronze_assets
 from lakehouse_assets.assets.silver import int_customer_orders, silver_entity_assets
-from lakehouse_assets.checks import quality_checks
+from lakehouse_assets.checks.definitions import quality_checks
 from lakehouse_assets.resources import LakehouseStorage, build_resources
 
 DAY = "2024-01-05"

@@ -630,3 +630,77 @@ def test_rerunning_a_landing_date_changes_no_row(fresh):
     for table in IDEMPOTENT_TABLES:
         # Whole rows, audit columns included: an unchanged row is not even rewritten.
         assert after[table] == before[table], table
+
+
+# --- rejections cascade, impossible dates ------------------------------------------------------
+# Landed on 2023-01-02: a guest order (no customer id) and an order dated 9999-12-31, each with
+# one item, beside a normal order.
+CASCADE_ORDERS_D2 = (
+    "o1,c1,2023-01-02,completed,5.00\n"
+    "g1,,2023-01-02,completed,0.00\n"
+    "f1,c2,9999-12-31,completed,0.00\n"
+)
+CASCADE_ITEMS_D2 = "i1,o1,p1,2,10.00\ni2,g1,p2,1,25.00\ni3,f1,p1,1,10.00\n"
+
+
+@pytest.fixture(scope="module")
+def cascade(spark, tmp_path_factory):
+    lake = FreshLakehouse(spark, str(tmp_path_factory.mktemp("cascade")))
+    _land(lake.landing, "customers", D1, CUSTOMERS_CSV)
+    _land(lake.landing, "products", D1, PRODUCTS_CSV)
+    _land(lake.landing, "orders", D2, ORDERS_HEADER + CASCADE_ORDERS_D2)
+    _land(lake.landing, "order_items", D2, ITEMS_HEADER + CASCADE_ITEMS_D2)
+    lake.first_result = lake.run(D1, D2)
+    return lake
+
+
+def _reasons(lake, table: str, key: str) -> dict:
+    return {k: r["reasons"] for k, r in lake.rows("silver", table, key).items()}
+
+
+def test_items_of_rejected_orders_are_quarantined_and_return_when_the_order_is_fixed(cascade):
+    assert _reasons(cascade, "quarantine_orders", "order_id") == {
+        "g1": ["missing:customer_id"],
+        "f1": ["out_of_range:order_date", "future:order_date"],
+    }
+    assert _reasons(cascade, "quarantine_order_items", "order_item_id") == {
+        "i2": ["order_rejected", "order:missing:customer_id"],
+        "i3": ["order_rejected", "order:future:order_date", "order:out_of_range:order_date"],
+    }
+    assert set(cascade.rows("silver", "stg_order_items", "order_item_id")) == {"i1"}
+    # Referential integrity measures only what is unexplained: nothing here.
+    checks = {
+        (e.asset_key.path[1], e.check_name): e
+        for e in cascade.first_result.get_asset_check_evaluations()
+    }
+    integrity = checks[("stg_order_items", "referential_integrity")]
+    assert integrity.passed and integrity.metadata["rows_failed"].value == 0
+    assert checks[("stg_order_items", "conservation")].passed
+    # The 9999 order is not anyone's "as of": the analysis date stays 2023-01-02.
+    assert cascade.rows("silver", "int_customer_rfm", "customer_id")["c1"]["recency_days"] == 0
+    assert _customer(cascade, "c1") == (1, D("25.00"), "New Customers")
+
+    # 2023-01-05: the guest order is re-sent with its customer. Only orders land that day; its
+    # item, landed on 2023-01-02, comes back to silver and leaves the quarantine.
+    _land(cascade.landing, "orders", D5, ORDERS_HEADER + "g1,c1,2023-01-02,completed,0.00\n")
+    result = cascade.run(D5)
+    items = cascade.rows("silver", "stg_order_items", "order_item_id")
+    assert set(items) == {"i1", "i2"} and str(items["i2"]["_landing_date"]) == D2
+    assert set(_reasons(cascade, "quarantine_order_items", "order_item_id")) == {"i3"}
+    # c1: o1 25.00 + g1 1 x 25.00 = 50.00 over 2 orders.
+    assert _customer(cascade, "c1") == (2, D("50.00"), "New Customers")
+    revisited = next(
+        e.materialization.metadata["revisited_landing_dates"].value
+        for e in result.get_asset_materialization_events()
+        if e.asset_key.path == ["silver", "stg_order_items"]
+    )
+    assert revisited == [D2]
+    # Conservation still holds on the revisited date, counted from the tables.
+    bronze = cascade.table("bronze", "order_items").count()
+    silver = cascade.table("silver", "stg_order_items").count()
+    quarantined = cascade.table("silver", "quarantine_order_items").count()
+    assert bronze == silver + quarantined == 3
+
+    before = cascade.snapshot(["silver.stg_order_items", "silver.quarantine_order_items"])
+    cascade.run(D5)
+    assert cascade.snapshot(["silver.stg_order_items", "silver.quarantine_order_items"]) == before

@@ -6,20 +6,56 @@ their previous version lives (``key_scope="table"``); an older landing date neve
 a newer version. The ``int_*`` tables are small and recomputed from silver in one write.
 """
 
-from dagster import AssetIn, BackfillPolicy, Output, multi_asset
+from dagster import AssetExecutionContext, AssetIn, AssetKey, BackfillPolicy, MetadataValue, Output, multi_asset
+from pyspark.sql import functions as F
 
 from lakehouse_assets.assets.factory import AUTOMATION, table_asset, table_out
 from lakehouse_assets.partitions import daily_partitions
+from lakehouse_assets.resources import LakehouseStorage, QualitySettings, SparkResource
+from lakehouse_assets.resources.delta_io_manager import REVISITED_DATES, read_table
 from lakehouse_assets.transforms import intermediate
-from lakehouse_assets.transforms.silver import ENTITY_SPECS, build_silver
+from lakehouse_assets.transforms.silver import (
+    ENTITY_SPECS,
+    EntitySpec,
+    build_silver,
+    landing_dates_to_revisit,
+    rejected_parents,
+)
+
+
+def _with_rejected_parents(context, spark, storage, spec: EntitySpec, bronze):
+    """The window's bronze rows plus those of other landing dates whose parent the window
+    touched, the parents silver rejected, and those other dates (which the output replaces)."""
+    key = ENTITY_SPECS[spec.parent].key
+    stored = {
+        table: read_table(spark, storage.table_path(*table.split(".")))
+        for table in (f"silver.stg_{spec.parent}", f"silver.quarantine_{spec.parent}",
+                      f"bronze.{spec.entity}")
+    }
+    stg, quarantined, stored_bronze = stored.values()
+    if stg is None or quarantined is None:
+        raise FileNotFoundError(f"Materialize silver/stg_{spec.parent} before silver/stg_{spec.entity}.")
+    window = context.partition_time_window
+    start, end = window.start.date(), window.end.date()
+    landed = (F.col("_landing_date") >= F.lit(start)) & (F.col("_landing_date") < F.lit(end))
+    touched = stg.where(landed).select(key).unionByName(quarantined.where(landed).select(key))
+    revisit = landing_dates_to_revisit(stored_bronze, touched, key, start, end)
+    if revisit:
+        bronze = bronze.unionByName(stored_bronze.where(F.col("_landing_date").isin(revisit)))
+    return bronze, rejected_parents(stg, quarantined, key), revisit
 
 
 def build_silver_asset(entity: str):
     spec = ENTITY_SPECS[entity]
+    parent_tables = (
+        [AssetKey(["silver", f"stg_{spec.parent}"]), AssetKey(["silver", f"quarantine_{spec.parent}"])]
+        if spec.parent else []
+    )
 
     @multi_asset(
         name=f"silver_{entity}",
         ins={"bronze": AssetIn(key=["bronze", entity])},
+        deps=parent_tables,
         outs={
             f"stg_{entity}": table_out(
                 "silver", f"stg_{entity}",
@@ -39,11 +75,29 @@ def build_silver_asset(entity: str):
         partitions_def=daily_partitions,
         backfill_policy=BackfillPolicy.single_run(),
     )
-    def _silver(bronze):
+    def _silver(
+        context: AssetExecutionContext,
+        bronze,
+        spark: SparkResource,
+        storage: LakehouseStorage,
+        quality: QualitySettings,
+    ):
+        limits = quality.plausibility()
+        rejected, revisit = None, []
+        if spec.parent:
+            bronze, rejected, revisit = _with_rejected_parents(
+                context, spark.spark_session, storage, spec, bronze
+            )
         # Both outputs come from one classification of the window's bronze rows.
-        silver, quarantine = build_silver(bronze.persist(), spec)
-        yield Output(silver, output_name=f"stg_{entity}")
-        yield Output(quarantine, output_name=f"quarantine_{entity}")
+        silver, quarantine = build_silver(bronze.persist(), spec, limits, rejected)
+        metadata = {
+            "plausibility_limits": MetadataValue.json(
+                {k: str(v) for k, v in limits.__dict__.items()}
+            ),
+            REVISITED_DATES: MetadataValue.json([d.isoformat() for d in revisit]),
+        }
+        yield Output(silver, output_name=f"stg_{entity}", metadata=metadata)
+        yield Output(quarantine, output_name=f"quarantine_{entity}", metadata=metadata)
 
     return _silver
 

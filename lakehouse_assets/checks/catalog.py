@@ -63,6 +63,8 @@ class QualityRule:
     description: str
     blocking: bool = True  # integrity rules stop downstream assets on an ERROR failure
     reads: tuple[str, ...] = field(default_factory=tuple)
+    # The quality setting (resources.QualitySettings) that tunes the rule's limit, if any.
+    setting: str | None = None
 
     @property
     def asset_key(self) -> list[str]:
@@ -147,6 +149,21 @@ def conservation_rule(entity: str) -> QualityRule:
         "Per landing date: bronze rows = silver rows + quarantined + superseded (each term "
         "counted from its own table).",
         reads=(f"bronze.{entity}", f"silver.quarantine_{entity}"),
+    )
+
+
+def file_conservation_rule(dataset: str) -> QualityRule:
+    def evaluate(inp: RuleInputs) -> RuleResult:
+        return integrity.file_conservation(
+            inp.landed(f"bronze.{dataset}"), inp.landed(f"bronze.quarantine_{dataset}"),
+            inp.landed(f"bronze.ledger_{dataset}"), f"bronze.{dataset}", inp.thresholds,
+        )
+
+    return QualityRule(
+        f"bronze.{dataset}", "file_conservation", evaluate,
+        "Per landing file of the run: rows in bronze + quarantined lines = the records the "
+        "ledger counted when it parsed the file (each counted from its own written table).",
+        reads=(f"bronze.quarantine_{dataset}", f"bronze.ledger_{dataset}"),
     )
 
 
@@ -291,19 +308,26 @@ SILVER_RULES: tuple[QualityRule, ...] = (
     *[conservation_rule(entity) for entity in ENTITY_KEYS],
     QualityRule(
         "silver.stg_order_items", "referential_integrity", _orphans_order_items,
-        "Order items of the run whose order or product is missing; ERROR above the share "
-        "in rules.Thresholds.max_orphan_share.",
+        "Order items of the run whose order or product is unknown (items of rejected orders "
+        "are quarantined, not counted here); ERROR above the max_orphan_share setting.",
         reads=("silver.stg_orders", "silver.stg_products"),
+        setting="max_orphan_share",
     ),
     QualityRule(
         "silver.stg_orders", "referential_integrity", _orphans_orders,
-        "Orders of the run whose customer is missing; ERROR above the share in "
-        "rules.Thresholds.max_orphan_share.",
+        "Orders of the run whose customer is unknown; ERROR above the max_orphan_share "
+        "setting.",
         reads=("silver.stg_customers",),
+        setting="max_orphan_share",
     ),
 )
 
+BRONZE_RULES: tuple[QualityRule, ...] = tuple(
+    file_conservation_rule(entity) for entity in ENTITY_KEYS
+)
+
 ALL_RULES: tuple[QualityRule, ...] = (
+    *BRONZE_RULES,
     *[key_rule(table, keys, scope) for table, keys, scope in TABLE_KEYS],
     *SILVER_RULES,
     *GOLD_RULES,

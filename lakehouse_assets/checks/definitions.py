@@ -17,8 +17,8 @@ import datetime as dt
 from dagster import AssetCheckExecutionContext, AssetCheckResult, AssetKey, asset_check
 
 from lakehouse_assets.checks.catalog import ALL_RULES, QualityRule, RuleInputs
-from lakehouse_assets.checks.results import RuleResult
-from lakehouse_assets.resources import LakehouseStorage, SparkResource
+from lakehouse_assets.checks.results import RuleResult, describe_failure
+from lakehouse_assets.resources import LakehouseStorage, QualitySettings, SparkResource
 
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 
@@ -57,10 +57,20 @@ def build_check(rule: QualityRule):
         additional_deps=[AssetKey(t.split(".")) for t in rule.reads],
     )
     def _check(
-        context: AssetCheckExecutionContext, spark: SparkResource, storage: LakehouseStorage
+        context: AssetCheckExecutionContext,
+        spark: SparkResource,
+        storage: LakehouseStorage,
+        quality: QualitySettings,
     ) -> AssetCheckResult:
-        inputs = RuleInputs(spark.spark_session, storage, run_window(context.run.tags))
-        return evaluate(rule, inputs, context.run.run_id).to_check_result()
+        inputs = RuleInputs(
+            spark.spark_session, storage, run_window(context.run.tags), quality.thresholds()
+        )
+        result = evaluate(rule, inputs, context.run.run_id).to_check_result(rule.setting)
+        if not result.passed:
+            # Every run's log (sensor-started ones too) says why, not only the UI.
+            log = context.log.error if rule.blocking else context.log.warning
+            log(describe_failure(rule.table, rule.name, result.metadata))
+        return result
 
     return _check
 

@@ -219,6 +219,63 @@ def conservation(
     )
 
 
+def file_conservation(
+    bronze: DataFrame, quarantine: DataFrame, ledger: DataFrame, table: str,
+    t: Thresholds = THRESHOLDS,
+) -> RuleResult:
+    """Per landing file: rows in bronze + lines in bronze quarantine = the ledger's records.
+
+    The three frames are the written tables (restricted to the run's landing dates), each
+    counted on its own: a file whose rows went missing between parsing and the commit, or rows
+    whose file has no ledger row, break the balance. A failed file has 0 records.
+    """
+    def per_file(df: DataFrame, path: str, alias: str) -> DataFrame:
+        return df.groupBy(F.col(path).alias("file")).agg(F.count(F.lit(1)).alias(alias))
+
+    counted = (
+        ledger.select(F.col("file_path").alias("file"), F.col("records").cast("long"))
+        .join(per_file(bronze, "_source_file", "rows"), "file", "full_outer")
+        .join(per_file(quarantine, "_source_file", "quarantined"), "file", "full_outer")
+        .fillna(0, ["rows", "quarantined"])
+        .withColumn("unbalanced", F.coalesce(F.col("records"), F.lit(0)) - F.col("rows")
+                    - F.col("quarantined"))
+        .withColumn("in_ledger", F.col("records").isNotNull())
+    )
+    stats = counted.agg(
+        F.count(F.lit(1)).alias("files"),
+        F.coalesce(F.sum("records"), F.lit(0)).alias("records"),
+        F.coalesce(F.sum("rows"), F.lit(0)).alias("rows"),
+        F.coalesce(F.sum("quarantined"), F.lit(0)).alias("quarantined"),
+        F.coalesce(F.sum(F.abs("unbalanced")), F.lit(0)).alias("unbalanced_rows"),
+        F.count_if((F.col("unbalanced") != 0) | ~F.col("in_ledger")).alias("unbalanced_files"),
+    ).first()
+    broken = []
+    if stats["unbalanced_files"]:
+        broken = [
+            r.asDict()
+            for r in counted.where((F.col("unbalanced") != 0) | ~F.col("in_ledger"))
+            .orderBy("file").limit(t.sample_size).collect()
+        ]
+    return RuleResult(
+        rule="file_conservation",
+        table=table,
+        passed=stats["unbalanced_files"] == 0,
+        rows_checked=int(stats["records"]),
+        rows_failed=int(stats["unbalanced_rows"]),
+        rows_quarantined=int(stats["quarantined"]),
+        threshold="rows + quarantined lines = the ledger's records, for every file",
+        sample_keys=[r["file"] for r in broken],
+        details={
+            "files": int(stats["files"]),
+            "unbalanced_files": int(stats["unbalanced_files"]),
+            "ledger_records": int(stats["records"]),
+            "bronze_rows": int(stats["rows"]),
+            "quarantined_lines": int(stats["quarantined"]),
+            "first_unbalanced": broken,
+        },
+    )
+
+
 def freshness(
     ledger: DataFrame,
     dataset: str,
@@ -261,4 +318,6 @@ def freshness(
     )
 
 
-__all__ = ["ERROR", "conservation", "freshness", "keys_unique_not_null", "orphans"]
+__all__ = [
+    "ERROR", "conservation", "file_conservation", "freshness", "keys_unique_not_null", "orphans",
+]

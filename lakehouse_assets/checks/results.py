@@ -5,6 +5,7 @@ checks only wrap their RuleResult into an AssetCheckResult with the same counts.
 """
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,7 +29,8 @@ class RuleResult:
     details: dict = field(default_factory=dict)
     description: str = ""
 
-    def to_check_result(self) -> AssetCheckResult:
+    def to_check_result(self, setting: str | None = None) -> AssetCheckResult:
+        """The Dagster result; ``setting`` names the quality setting that tunes its limit."""
         severity = AssetCheckSeverity.WARN if self.severity == WARN else AssetCheckSeverity.ERROR
         metadata = {
             "rows_checked": MetadataValue.int(int(self.rows_checked)),
@@ -42,7 +44,38 @@ class RuleResult:
             metadata["details"] = MetadataValue.json(_jsonable(self.details))
         if self.description:
             metadata["summary"] = MetadataValue.text(self.description)
+        if setting:
+            metadata["setting"] = MetadataValue.text(setting)
         return AssetCheckResult(passed=bool(self.passed), severity=severity, metadata=metadata)
+
+
+def describe_failure(table: str, check: str, metadata: Mapping[str, Any]) -> str:
+    """A failed check in a few lines for the console: table, rule, counts, keys, limit, and how
+    to look closer or change the limit. ``metadata`` is the check result's."""
+    from lakehouse_assets.resources.quality import ENV_VARS
+
+    def value(name: str) -> Any:
+        item = metadata.get(name)
+        return getattr(item, "value", item)
+
+    lines = [
+        f"{table} / {check}: {value('rows_failed')} of {value('rows_checked')} rows failed "
+        f"(limit: {value('threshold')})"
+    ]
+    keys = value("sample_keys")
+    if keys:
+        lines.append(f"  first offending keys: {json.dumps(keys, default=str)[:300]}")
+    lines.append(
+        f"  inspect: the check's history on the asset page of {table.replace('.', '/')} in "
+        "`dagster dev` (details, counts per reason), or query the table and its quarantine"
+    )
+    setting = value("setting")
+    if setting:
+        lines.append(
+            f"  change the limit: {ENV_VARS[setting]}=<value> (or the quality resource's "
+            f"{setting}), if the data is right and the limit is not"
+        )
+    return "\n".join(lines)
 
 
 def _jsonable(value: Any) -> Any:

@@ -21,7 +21,7 @@ from lakehouse_assets.assets.factory import TABLE_KINDS
 from lakehouse_assets.checks.catalog import ALL_RULES, RuleInputs
 from lakehouse_assets.checks.definitions import evaluate, run_window
 from lakehouse_assets.partitions import daily_partitions
-from lakehouse_assets.resources import LakehouseStorage, SparkResource
+from lakehouse_assets.resources import LakehouseStorage, QualitySettings, SparkResource
 
 SUMMARY_SCHEMA = T.StructType([
     T.StructField("run_id", T.StringType(), False),
@@ -69,11 +69,14 @@ def summary_rows(results, run_id: str, window, checked_at: dt.datetime) -> list[
     backfill_policy=BackfillPolicy.single_run(),
 )
 def data_quality_summary(
-    context: AssetExecutionContext, spark: SparkResource, storage: LakehouseStorage
+    context: AssetExecutionContext,
+    spark: SparkResource,
+    storage: LakehouseStorage,
+    quality: QualitySettings,
 ) -> Output:
     session = spark.spark_session
     window = run_window(context.run.tags)
-    inputs = RuleInputs(session, storage, window)
+    inputs = RuleInputs(session, storage, window, quality.thresholds())
     run_id = context.run.run_id
     results = [(rule, evaluate(rule, inputs, run_id)) for rule in ALL_RULES]
     # checked_at is metadata about the check, not business logic.

@@ -17,6 +17,9 @@ on the asset's definition metadata:
   and a row is only replaced by a version from the same or a later partition, so a backfill of
   an old date never overwrites newer data.
   Without ``partition_expr`` the output upserts the keys it carries (see ``MergePlan``).
+  An output may also replace whole partitions outside its window: the dates it lists in its
+  ``revisited_landing_dates`` output metadata (silver order items re-classified because their
+  order changed on another landing day) are replaced exactly as the window is.
   Schema evolution is additive: new output columns are added, columns missing from the output
   stay (null in new rows); a changed column type is an error.
 
@@ -58,6 +61,9 @@ AUDIT_COLUMNS = frozenset({"processing_timestamp", "_ingested_at", "_run_id"})
 
 # Delta commit files: <20-digit version>.json (checkpoints and .crc files are not commits).
 _COMMIT_FILE = re.compile(r"\d{20}\.json")
+
+# Output metadata: partition dates outside the run's window that the output replaces too.
+REVISITED_DATES = "revisited_landing_dates"
 
 # Catalog entries this process already made point at the right path (saves a lookup per write).
 _REGISTERED: dict[str, str] = {}
@@ -148,10 +154,17 @@ class MergePlan:
     key_scope: str
     start: dt.datetime
     end: dt.datetime
+    # Partition dates outside [start, end) that the output replaces as well.
+    revisited: tuple[dt.date, ...] = ()
 
     @classmethod
     def from_metadata(
-        cls, name: str, meta: dict[str, Any], start: dt.datetime, end: dt.datetime
+        cls,
+        name: str,
+        meta: dict[str, Any],
+        start: dt.datetime,
+        end: dt.datetime,
+        revisited: Sequence[dt.date] = (),
     ) -> "MergePlan":
         merge_keys = tuple(meta.get("merge_keys") or ())
         key_scope = meta.get("key_scope", "partition")
@@ -167,6 +180,8 @@ class MergePlan:
             raise ValueError(
                 f"Asset {name}: key_scope must be 'partition' or 'table' (with partition_expr)."
             )
+        if revisited and not partition_expr:
+            raise ValueError(f"Asset {name} revisits partitions but declares no partition_expr.")
         return cls(
             name=name,
             merge_keys=merge_keys,
@@ -174,6 +189,7 @@ class MergePlan:
             key_scope=key_scope,
             start=start,
             end=end,
+            revisited=tuple(sorted(set(revisited))),
         )
 
     @property
@@ -186,8 +202,14 @@ class MergePlan:
         return [*self.merge_keys, *filter(None, [self.partition_expr])]
 
     def window(self, alias: str = "") -> str:
+        """The literal predicate of every partition the output replaces."""
         assert self.partition_expr
-        return window_predicate(self.partition_expr, self.start, self.end, alias)
+        predicate = window_predicate(self.partition_expr, self.start, self.end, alias)
+        if not self.revisited:
+            return predicate
+        col = f"{alias}.`{self.partition_expr}`" if alias else f"`{self.partition_expr}`"
+        dates = ", ".join(_date_literal(d) for d in self.revisited)
+        return f"(({predicate}) OR {col} IN ({dates}))"
 
     def validate(self, source: Any) -> None:
         """Refuse duplicate or null keys, and rows outside the window; nothing is written then."""
@@ -334,7 +356,12 @@ class DeltaSparkIOManager(ConfigurableIOManager):
         name = f"{layer}.{table}"
         if context.has_asset_partitions:
             window = context.asset_partitions_time_window
-            plan = MergePlan.from_metadata(name, meta, window.start, window.end)
+            revisited = context.output_metadata.get(REVISITED_DATES)
+            revisited = getattr(revisited, "value", revisited) or []
+            plan = MergePlan.from_metadata(
+                name, meta, window.start, window.end,
+                [dt.date.fromisoformat(str(d)) for d in revisited],
+            )
             self._merge(context, spark, obj, path, plan)
         else:
             self._with_retries(context, name, lambda: self._overwrite(obj, path))

@@ -19,13 +19,20 @@ import csv
 import datetime as dt
 import hashlib
 import json
+import sys
 from dataclasses import dataclass, field
 from typing import Any, Iterable
+
+from pyspark.sql import functions as F
 
 from lakehouse_assets.landing import DatasetSpec, LandingFile
 
 # A quoted field may span lines; beyond this many lines an open quote is treated as broken.
 MAX_LINES_PER_RECORD = 50
+
+# The csv module refuses fields over 128 KiB by default, and its error made a long but
+# well-formed value look like a broken line. A record's size is bounded by its file, not here.
+csv.field_size_limit(sys.maxsize)
 
 STATUS_LOADED = "loaded"
 STATUS_UNCHANGED = "unchanged"
@@ -56,8 +63,8 @@ class ParsedFile:
         return len(self.rows) + len(self.quarantined)
 
 
-def _records(lines: list[str]) -> Iterable[tuple[int, str, list[str] | None]]:
-    """Yield (first line number, raw text, fields or None when unparseable) per record."""
+def _records(lines: list[str]) -> Iterable[tuple[int, str, list[str] | str]]:
+    """Yield (first line number, raw text, fields or the reason it is not a record) per record."""
     i = 0
     while i < len(lines):
         end = i + 1
@@ -67,14 +74,14 @@ def _records(lines: list[str]) -> Iterable[tuple[int, str, list[str] | None]]:
             quotes += lines[end].count('"')
             end += 1
         if quotes % 2 == 1:
-            yield i + 1, lines[i], None
+            yield i + 1, lines[i], "malformed CSV: unbalanced quote"
             i += 1
             continue
         raw = "\n".join(lines[i:end])
         try:
-            fields = next(csv.reader([raw], strict=True)) if raw else []
-        except csv.Error:
-            fields = None
+            fields: list[str] | str = next(csv.reader([raw], strict=True)) if raw else []
+        except csv.Error as exc:
+            fields = f"malformed CSV: {exc}"
         yield i + 1, raw, fields
         i = end
 
@@ -94,7 +101,7 @@ def parse_csv(file: LandingFile, content: bytes) -> ParsedFile:
     header: list[str] | None = None
     for line_number, raw, fields in _records(lines):
         if header is None:
-            if fields is None:
+            if isinstance(fields, str):
                 parsed.error = f"unparseable header line: {raw[:200]!r}"
                 return parsed
             header = [name.strip().lower() for name in fields]
@@ -105,8 +112,8 @@ def parse_csv(file: LandingFile, content: bytes) -> ParsedFile:
         if raw.strip() == "":
             parsed.blank_lines += 1
             continue
-        if fields is None:
-            parsed.quarantined.append((line_number, raw, "malformed CSV: unbalanced quote"))
+        if isinstance(fields, str):
+            parsed.quarantined.append((line_number, raw, fields))
         elif len(fields) != len(header):
             parsed.quarantined.append(
                 (line_number, raw, f"expected {len(header)} fields, found {len(fields)}")
@@ -116,20 +123,32 @@ def parse_csv(file: LandingFile, content: bytes) -> ParsedFile:
     return parsed
 
 
+# Readers with nanosecond timestamps (pyarrow, delta-rs, pandas) end in 2262: bronze types
+# timestamps of [1900-01-01, 2200-01-01) only, and rescues the text of any other as unparseable
+# (silver then quarantines the row as out_of_range), so every table stays readable everywhere.
+TIMESTAMP_RANGE = (dt.date(1900, 1, 1), dt.date(2200, 1, 1))
+
+
+def storable_timestamp(sql: str) -> str:
+    """SQL for `sql` (text) as a timestamp within TIMESTAMP_RANGE; null otherwise."""
+    low, high = (f"TIMESTAMP'{d.isoformat()}'" for d in TIMESTAMP_RANGE)
+    return (
+        f"CASE WHEN try_to_timestamp({sql}) >= {low} AND try_to_timestamp({sql}) < {high} "
+        f"THEN try_to_timestamp({sql}) END"
+    )
+
+
 def _typed(column: str, spark_type: str | None) -> str:
     raw = f"nullif(`{column}`, '')"
     if spark_type is None:
         return raw
     if spark_type == "timestamp":
-        return f"try_to_timestamp(trim({raw}))"
+        return storable_timestamp(f"trim({raw})")
     return f"try_cast(trim({raw}) AS {spark_type})"
 
 
-def _audit(ingested_at: dt.datetime, run_id: str) -> list[str]:
-    return [
-        f"TIMESTAMP'{ingested_at.isoformat(sep=' ')}' AS _ingested_at",
-        f"'{run_id}' AS _run_id",
-    ]
+def _audit(ingested_at: dt.datetime, run_id: str) -> list[Any]:
+    return [F.lit(ingested_at).alias("_ingested_at"), F.lit(run_id).alias("_run_id")]
 
 
 def _raw_arrow_schema(spec: DatasetSpec) -> Any:
@@ -196,7 +215,9 @@ def parsed_frames(
     import pyarrow as pa
 
     known = spec.columns
-    arrow = pa.concat_tables(raw_tables) if raw_tables else _raw_arrow_schema(spec).empty_table()
+    # One chunk per column: Spark reads an Arrow table batch by batch and stops at an empty
+    # batch, so the empty table of a header-only file lost the rows of every file after it.
+    arrow = pa.concat_tables([_raw_arrow_schema(spec).empty_table(), *raw_tables]).combine_chunks()
     raw = spark.createDataFrame(arrow)  # the Arrow schema carries the Spark types
     # Values that fail to parse, and unknown columns, are rescued verbatim as JSON.
     failures = ", ".join(
@@ -215,11 +236,10 @@ def parsed_frames(
         "_source_file",
         "_line_number",
         "_file_hash",
-        *_audit(ingested_at, run_id),
-    )
+    ).select("*", *_audit(ingested_at, run_id))
     quarantine = spark.createDataFrame(
         pd.DataFrame(quarantined, columns=list(QUARANTINE_COLUMNS)), schema=QUARANTINE_SCHEMA
-    ).selectExpr("*", *_audit(ingested_at, run_id))
+    ).select("*", *_audit(ingested_at, run_id))
     return bronze, quarantine
 
 
@@ -308,7 +328,8 @@ def ingest_files(
         spark, spec, raw_tables, quarantined, ingested_at=ingested_at, run_id=run_id
     )
     if unchanged:
-        keep = "_source_file IN (" + ", ".join(f"'{p}'" for p in unchanged) + ")"
+        # A column filter, not SQL text: file names may hold quotes (o'brien.csv).
+        keep = F.col("_source_file").isin(unchanged)
         if previous.bronze is not None:
             bronze = bronze.unionByName(previous.bronze.where(keep), allowMissingColumns=True)
         if previous.quarantine is not None:

@@ -20,7 +20,18 @@ Validation reasons:
 * ``negative:<col>`` - a money value below 0;
 * ``out_of_range:<col>`` - a money value (or line_total) that does not fit silver's
   decimal(10,2) (Spark 4 runs ANSI mode, where a plain cast would fail the whole job);
+* ``out_of_range:<col>`` for a timestamp - the text is a valid timestamp outside what every
+  Delta reader can hold (bronze types 1900-01-01 to 2199-12-31 only);
 * ``invalid_email`` (customers: email without '@'), ``non_positive_quantity`` (order items);
+* plausibility, with limits set per deployment (``Plausibility``): ``future:order_date`` /
+  ``future:created_at`` (later than the landing date plus ``max_future_days``),
+  ``too_early:order_date`` (before ``earliest_order_date``), ``above_max:<col>`` (a quantity
+  above ``max_quantity``, a price above ``max_unit_price``);
+* ``order_rejected`` plus the order's own reasons as ``order:<reason>`` (order items) - the
+  item's order has no valid version, only quarantined ones (a guest order without customer,
+  an order dated in the future). An item whose order is merely unknown yet (late arriving)
+  is not rejected; referential integrity counts it. When a valid version of the order lands
+  later, its items are re-classified and return to silver (``revisited_landing_dates``);
 * ``duplicate_key_in_landing_date`` - the key occurs again later in file order on the same
   landing date; only the last occurrence of the day is a candidate version (contract).
 
@@ -30,15 +41,43 @@ All expressions are Spark SQL over the bronze row; every cast of a possibly-bad 
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
+from decimal import Decimal
 
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 from pyspark.sql.types import StringType
 
+from lakehouse_assets.landing import DATASETS
+
 MONEY_TYPE = "decimal(10,2)"
 
 DUPLICATE_KEY_IN_LANDING_DATE = "duplicate_key_in_landing_date"
+
+
+@dataclass(frozen=True)
+class Plausibility:
+    """Bounds of the plausibility rules; a deployment sets them (resources.QualitySettings)."""
+
+    earliest_order_date: dt.date = dt.date(2000, 1, 1)
+    # A date may lie this many days after its landing date: time zones, not the future.
+    max_future_days: int = 1
+    # Real retail data has bulk orders in the thousands; 80,995 of one item is a typo.
+    max_quantity: int = 10_000
+    max_unit_price: Decimal = Decimal("100000")
+
+    def sql(self) -> dict[str, str]:
+        """The bounds as SQL literals, for the rules' condition templates."""
+        return {
+            "earliest_order_date": f"DATE'{self.earliest_order_date.isoformat()}'",
+            "max_future_days": str(int(self.max_future_days)),
+            "max_quantity": str(int(self.max_quantity)),
+            "max_unit_price": f"{Decimal(self.max_unit_price)}BD",
+        }
+
+
+PLAUSIBILITY = Plausibility()
 
 
 def money(sql: str) -> str:
@@ -56,11 +95,18 @@ class EntitySpec:
     required: tuple[str, ...]
     # Bronze money columns: must be >= 0 and fit decimal(10,2) when present.
     money: tuple[str, ...]
-    # (reason, SQL condition over the bronze row that is TRUE when the row violates the rule).
+    # (reason, SQL condition over the bronze row that is TRUE when the row violates the rule);
+    # {names} in a condition are Plausibility bounds.
     rules: tuple[tuple[str, str], ...]
     # SQL select list over the bronze row giving the silver columns in contract order
     # (`_landing_date` is appended by `build_silver`).
     silver_columns: tuple[str, ...]
+    # The entity whose rejection rejects this one's rows (by the parent's key column).
+    parent: str | None = None
+
+    @property
+    def rejected_parent_reason(self) -> str:
+        return f"{(self.parent or '').removesuffix('s')}_rejected"
 
 
 # --- customers: seed 003 2.1 -----------------------------------------------------------------
@@ -70,7 +116,10 @@ CUSTOMERS = EntitySpec(
     key="customer_id",
     required=("customer_id", "email", "first_name", "last_name", "country", "created_at"),
     money=(),
-    rules=(("invalid_email", "trim(email) <> '' AND NOT contains(email, '@')"),),
+    rules=(
+        ("invalid_email", "trim(email) <> '' AND NOT contains(email, '@')"),
+        ("future:created_at", "to_date(created_at) > date_add(_landing_date, {max_future_days})"),
+    ),
     silver_columns=(
         "customer_id",
         "lower(trim(email)) AS email",
@@ -93,7 +142,10 @@ PRODUCTS = EntitySpec(
     key="product_id",
     required=("product_id", "product_name", "category", "cost_price", "list_price"),
     money=("cost_price", "list_price"),
-    rules=(),
+    rules=(
+        ("above_max:cost_price", "cost_price > {max_unit_price}"),
+        ("above_max:list_price", "list_price > {max_unit_price}"),
+    ),
     silver_columns=(
         "product_id",
         "trim(product_name) AS product_name",
@@ -121,7 +173,10 @@ ORDERS = EntitySpec(
     key="order_id",
     required=("order_id", "customer_id", "order_date", "status", "shipping_cost"),
     money=("shipping_cost", "tax_amount", "discount_amount"),
-    rules=(),
+    rules=(
+        ("future:order_date", "to_date(order_date) > date_add(_landing_date, {max_future_days})"),
+        ("too_early:order_date", "to_date(order_date) < {earliest_order_date}"),
+    ),
     silver_columns=(
         "order_id",
         "customer_id",
@@ -154,6 +209,8 @@ ORDER_ITEMS = EntitySpec(
     rules=(
         # Seed 003 filters these away silently; here they are quarantined.
         ("non_positive_quantity", "quantity <= 0"),
+        ("above_max:quantity", "quantity > {max_quantity}"),
+        ("above_max:unit_price", "unit_price > {max_unit_price}"),
         (
             "out_of_range:line_total",
             f"quantity IS NOT NULL AND {_UNIT_PRICE} IS NOT NULL AND {_LINE_TOTAL} IS NULL",
@@ -167,6 +224,7 @@ ORDER_ITEMS = EntitySpec(
         f"{_UNIT_PRICE} AS unit_price",
         f"{_LINE_TOTAL} AS line_total",
     ),
+    parent="orders",
 )
 
 ENTITY_SPECS: dict[str, EntitySpec] = {
@@ -175,9 +233,24 @@ ENTITY_SPECS: dict[str, EntitySpec] = {
 ENTITY_KEYS: dict[str, str] = {entity: spec.key for entity, spec in ENTITY_SPECS.items()}
 
 
-def _validation_checks(bronze: DataFrame, spec: EntitySpec) -> list[tuple[str, str]]:
-    """(reason, SQL condition TRUE when it applies) for every row-level rule, in report order."""
+def _timestamp_columns(spec: EntitySpec) -> list[str]:
+    return [c for c, t in DATASETS[spec.entity].types.items() if t == "timestamp"]
+
+
+def _rescued_text(col: str) -> str:
+    return f"get_json_object(_rescued_data, '$.{col}')"
+
+
+def _validation_checks(
+    bronze: DataFrame, spec: EntitySpec, limits: Plausibility
+) -> list[tuple[str, str]]:
+    """(reason, SQL condition TRUE when it applies) for every row-level rule, in report order.
+
+    Conditions see timestamps as written: a valid timestamp bronze could not store (year 9999)
+    is its parsed value here, so the plausibility rules judge it too.
+    """
     text_columns = {f.name for f in bronze.schema.fields if isinstance(f.dataType, StringType)}
+    timestamps = _timestamp_columns(spec)
 
     def rescued(col: str) -> str:
         return f"array_contains(_rescued_columns, '{col}')"
@@ -185,9 +258,13 @@ def _validation_checks(bronze: DataFrame, spec: EntitySpec) -> list[tuple[str, s
     checks: list[tuple[str, str]] = []
     for col in spec.required:
         blank = f" OR trim({col}) = ''" if col in text_columns else ""
-        checks.append((f"unparseable:{col}", rescued(col)))
+        unparseable = rescued(col) + (f" AND {col} IS NULL" if col in timestamps else "")
+        checks.append((f"unparseable:{col}", unparseable))
         checks.append((f"missing:{col}", f"({col} IS NULL{blank}) AND NOT {rescued(col)}"))
-    checks.extend(spec.rules)
+    for col in timestamps:
+        checks.append((f"out_of_range:{col}", f"{rescued(col)} AND {col} IS NOT NULL"))
+    bounds = limits.sql()
+    checks.extend((reason, condition.format(**bounds)) for reason, condition in spec.rules)
     for col in spec.money:
         checks.append((f"negative:{col}", f"{col} < 0"))
         checks.append((f"out_of_range:{col}", f"{col} IS NOT NULL AND {money(col)} IS NULL"))
@@ -198,8 +275,45 @@ def _key_is_missing(spec: EntitySpec) -> Column:
     return F.col(spec.key).isNull() | (F.trim(F.col(spec.key)) == "")
 
 
-def classify_bronze(bronze: DataFrame, spec: EntitySpec) -> DataFrame:
-    """The bronze rows plus `_reasons` (array<string>, empty when valid) and `_is_current`."""
+def rejected_parents(stg_parent: DataFrame, quarantine_parent: DataFrame, key: str) -> DataFrame:
+    """(key, reasons) of every parent (order) that silver holds no valid version of, only
+    quarantined ones: its children (items) are rejected with it."""
+    return (
+        quarantine_parent.where(F.col(key).isNotNull())
+        .join(stg_parent.select(key), key, "left_anti")
+        .groupBy(key)
+        .agg(F.array_sort(F.array_distinct(F.flatten(F.collect_list("reasons")))).alias("reasons"))
+    )
+
+
+def landing_dates_to_revisit(
+    bronze_children: DataFrame, touched_parents: DataFrame, key: str, start: dt.date, end: dt.date
+) -> list[dt.date]:
+    """Landing dates outside [start, end) holding children of parents a run touched: a newly
+    valid or newly rejected order changes how its items, wherever they landed, are classified."""
+    rows = (
+        bronze_children.where(
+            (F.col("_landing_date") < F.lit(start)) | (F.col("_landing_date") >= F.lit(end))
+        )
+        .join(touched_parents.select(key).distinct(), key, "left_semi")
+        .select("_landing_date")
+        .distinct()
+        .collect()
+    )
+    return sorted(r[0] for r in rows)
+
+
+def classify_bronze(
+    bronze: DataFrame,
+    spec: EntitySpec,
+    limits: Plausibility = PLAUSIBILITY,
+    rejected_parents: DataFrame | None = None,
+) -> DataFrame:
+    """The bronze rows plus `_reasons` (array<string>, empty when valid) and `_is_current`.
+
+    ``rejected_parents`` (for an entity with a ``parent``: ``rejected_parents``' result)
+    rejects the rows whose parent it lists, with the parent's reasons.
+    """
     # Column names (lower-cased) whose raw text bronze rescued because it did not parse.
     rescued_columns = F.coalesce(
         F.expr(
@@ -208,12 +322,30 @@ def classify_bronze(bronze: DataFrame, spec: EntitySpec) -> DataFrame:
         ),
         F.expr("CAST(array() AS array<string>)"),
     )
-    with_rescued = bronze.withColumn("_rescued_columns", rescued_columns)
-
+    with_rescued = bronze.withColumn("_rescued_columns", rescued_columns).withColumns({
+        col: F.coalesce(F.col(col), F.expr(f"try_to_timestamp(trim({_rescued_text(col)}))"))
+        for col in _timestamp_columns(spec)
+    })
     row_reasons = [
         F.when(F.coalesce(F.expr(condition), F.lit(False)), F.lit(reason))
-        for reason, condition in _validation_checks(bronze, spec)
+        for reason, condition in _validation_checks(bronze, spec, limits)
     ]
+    parent_reasons = F.lit(None).cast("array<string>")
+    if rejected_parents is not None:
+        parent_key = ENTITY_SPECS[spec.parent].key
+        prefix = spec.parent.removesuffix("s") + ":"
+        with_rescued = with_rescued.join(
+            rejected_parents.select(parent_key, F.col("reasons").alias("_parent_reasons")),
+            parent_key,
+            "left",
+        )
+        parent_reasons = F.when(
+            F.col("_parent_reasons").isNotNull(),
+            F.concat(
+                F.array(F.lit(spec.rejected_parent_reason)),
+                F.transform("_parent_reasons", lambda r: F.concat(F.lit(prefix), r)),
+            ),
+        )
     # Contract: within one landing date the last row in file order wins; earlier ones are
     # quarantined (a duplicate key can only be judged when the key is present).
     last_in_file_order_first = [F.col("_source_file").desc(), F.col("_line_number").desc()]
@@ -225,7 +357,11 @@ def classify_bronze(bronze: DataFrame, spec: EntitySpec) -> DataFrame:
         F.lit(DUPLICATE_KEY_IN_LANDING_DATE),
     )
     with_reasons = with_rescued.withColumn(
-        "_reasons", F.array_compact(F.array(*row_reasons, duplicate_reason))
+        "_reasons",
+        F.concat(
+            F.array_compact(F.array(*row_reasons, duplicate_reason)),
+            F.coalesce(parent_reasons, F.array().cast("array<string>")),
+        ),
     ).withColumn("_is_valid", F.size("_reasons") == 0)
 
     # Current version: among valid rows of a key, the latest landing date, then last in file order.
@@ -234,12 +370,17 @@ def classify_bronze(bronze: DataFrame, spec: EntitySpec) -> DataFrame:
     )
     return with_reasons.withColumn(
         "_is_current", F.col("_is_valid") & (F.row_number().over(newest_first) == 1)
-    ).drop("_rescued_columns")
+    ).drop("_rescued_columns", "_parent_reasons")
 
 
-def build_silver(bronze: DataFrame, spec: EntitySpec) -> tuple[DataFrame, DataFrame]:
+def build_silver(
+    bronze: DataFrame,
+    spec: EntitySpec,
+    limits: Plausibility = PLAUSIBILITY,
+    rejected_parents: DataFrame | None = None,
+) -> tuple[DataFrame, DataFrame]:
     """(silver, quarantine) for one entity; see the module docstring for the rules."""
-    classified = classify_bronze(bronze, spec)
+    classified = classify_bronze(bronze, spec, limits, rejected_parents)
     silver = classified.filter("_is_current").selectExpr(*spec.silver_columns, "_landing_date")
     business_columns = [c for c in bronze.columns if not c.startswith("_")]
     quarantine = classified.filter(~F.col("_is_valid")).select(
@@ -257,9 +398,14 @@ def build_silver(bronze: DataFrame, spec: EntitySpec) -> tuple[DataFrame, DataFr
     return silver, quarantine
 
 
-def superseded_rows(bronze: DataFrame, entity: str) -> DataFrame:
+def superseded_rows(
+    bronze: DataFrame,
+    entity: str,
+    limits: Plausibility = PLAUSIBILITY,
+    rejected_parents: DataFrame | None = None,
+) -> DataFrame:
     """Valid bronze rows whose key has a newer valid version (neither silver nor quarantine)."""
-    classified = classify_bronze(bronze, ENTITY_SPECS[entity])
+    classified = classify_bronze(bronze, ENTITY_SPECS[entity], limits, rejected_parents)
     return classified.filter(F.col("_is_valid") & ~F.col("_is_current")).select(*bronze.columns)
 
 

@@ -8,6 +8,11 @@ from decimal import Decimal as D
 
 from lakehouse_assets.transforms.silver import (
     ENTITY_KEYS,
+    ORDER_ITEMS,
+    Plausibility,
+    build_silver,
+    landing_dates_to_revisit,
+    rejected_parents,
     silver_customers,
     silver_order_items,
     silver_orders,
@@ -204,7 +209,7 @@ def test_silver_customers_versions_quarantine_cleaning_and_conservation(spark):
 
 
 def test_silver_orders_status_dates_money_and_bad_values(spark):
-    d1 = "2024-02-01"
+    d1 = "2024-12-01"
     rows = [
         # ' Completed ' is completed (seed 003 compared the raw value); 5.005 rounds half up.
         (("o1", "c1", datetime(2024, 1, 1), " Completed ", D("5.0050"), "card", "paid", "USD",
@@ -220,6 +225,17 @@ def test_silver_orders_status_dates_money_and_bad_values(spark):
           D("-0.5")), d1, "a.csv", 6, None),
         (("o6", "c2", datetime(2024, 8, 3, 18, 45), "Completed", D("0"), None, None, None,
           None, None), d1, "a.csv", 7, None),
+        # Plausibility: a valid timestamp bronze cannot store (rescued as text), one before
+        # the earliest order date, one more than a day after its landing date; the day after
+        # the landing date is allowed (time zones).
+        (("o7", "c2", None, "completed", D("0"), None, None, None, None, None), d1, "a.csv", 8,
+         {"order_date": "9999-12-31"}),
+        (("o8", "c2", datetime(1999, 12, 31), "completed", D("0"), None, None, None, None,
+          None), d1, "a.csv", 9, None),
+        (("o9", "c2", datetime(2024, 12, 3), "completed", D("0"), None, None, None, None,
+          None), d1, "a.csv", 10, None),
+        (("o10", "c2", datetime(2024, 12, 2, 23), "completed", D("0"), None, None, None, None,
+          None), d1, "a.csv", 11, None),
     ]
     bronze_orders = bronze(spark, "orders", ORDERS_DDL, rows)
 
@@ -237,6 +253,7 @@ def test_silver_orders_status_dates_money_and_bad_values(spark):
     ]
 
     by_id = {r["order_id"]: r.asDict() for r in silver_rows}
+    assert by_id.pop("o10")["order_date"] == date(2024, 12, 2)
     assert by_id == {
         "o1": {
             "order_id": "o1", "customer_id": "c1", "order_date": date(2024, 1, 1),
@@ -244,7 +261,7 @@ def test_silver_orders_status_dates_money_and_bad_values(spark):
             "order_month": 1, "order_quarter": 1, "order_day_of_week": "Monday",
             "is_completed": True, "payment_method": "card", "payment_status": "paid",
             "currency": "USD", "tax_amount": D("1.23"), "discount_amount": None,
-            "_landing_date": date(2024, 2, 1),
+            "_landing_date": date(2024, 12, 1),
         },
         "o6": {
             "order_id": "o6", "customer_id": "c2", "order_date": date(2024, 8, 3),
@@ -252,7 +269,7 @@ def test_silver_orders_status_dates_money_and_bad_values(spark):
             "order_month": 8, "order_quarter": 3, "order_day_of_week": "Saturday",
             "is_completed": True, "payment_method": None, "payment_status": None,
             "currency": None, "tax_amount": None, "discount_amount": None,
-            "_landing_date": date(2024, 2, 1),
+            "_landing_date": date(2024, 12, 1),
         },
     }
     assert reasons == {
@@ -263,6 +280,9 @@ def test_silver_orders_status_dates_money_and_bad_values(spark):
             "unparseable:shipping_cost",
         ],
         ("o5", "a.csv", 6): ["negative:shipping_cost", "negative:discount_amount"],
+        ("o7", "a.csv", 8): ["out_of_range:order_date", "future:order_date"],
+        ("o8", "a.csv", 9): ["too_early:order_date"],
+        ("o9", "a.csv", 10): ["future:order_date"],
     }
     assert superseded == 0
 
@@ -275,9 +295,12 @@ def test_silver_order_items_line_total_and_quantity_rules(spark):
         (("i2", "o1", "p2", 3, D("1.005")), d1, "a.csv", 3, None),
         (("i3", "o1", "p1", 0, D("1")), d1, "a.csv", 4, None),
         (("i4", "o1", "p1", -1, D("-2")), d1, "a.csv", 5, None),
-        (("i5", "o1", "p1", 100000, D("99999.99")), d1, "a.csv", 6, None),
+        (("i5", "o1", "p1", 9000, D("99999.99")), d1, "a.csv", 6, None),
         (("i6", "o1", None, None, D("1")), d1, "a.csv", 7, {"quantity": "three"}),
         (("i7", "o1", "p1", 1, D("100000000")), d1, "a.csv", 8, None),
+        # Plausibility bounds (defaults: quantity <= 10,000, unit price <= 100,000).
+        (("i8", "o1", "p1", 80995, D("0.21")), d1, "a.csv", 9, None),
+        (("i9", "o1", "p1", 10000, D("0.00")), d1, "a.csv", 10, None),
     ]
     bronze_items = bronze(spark, "order_items", ORDER_ITEMS_DDL, rows)
 
@@ -293,15 +316,90 @@ def test_silver_order_items_line_total_and_quantity_rules(spark):
     assert sorted(tuple(r)[:6] for r in silver_rows) == [
         ("i1", "o1", "p1", 3, D("10.50"), D("31.50")),
         ("i2", "o1", "p2", 3, D("1.01"), D("3.03")),
+        ("i9", "o1", "p1", 10000, D("0.00"), D("0.00")),
     ]
     assert reasons == {
         ("i3", "a.csv", 4): ["non_positive_quantity"],
         ("i4", "a.csv", 5): ["non_positive_quantity", "negative:unit_price"],
         ("i5", "a.csv", 6): ["out_of_range:line_total"],
         ("i6", "a.csv", 7): ["missing:product_id", "unparseable:quantity"],
-        ("i7", "a.csv", 8): ["out_of_range:unit_price"],
+        ("i7", "a.csv", 8): ["above_max:unit_price", "out_of_range:unit_price"],
+        ("i8", "a.csv", 9): ["above_max:quantity"],
     }
     assert superseded == 0
+
+
+def test_items_of_rejected_orders_are_rejected_with_the_orders_reasons(spark):
+    d1 = "2024-02-01"
+    stg_orders = spark.createDataFrame([("o1",), ("o3",)], "order_id string")
+    quarantine_orders = spark.createDataFrame(
+        [
+            ("o2", ["missing:customer_id"]),  # a guest order: never valid
+            ("o2", ["future:order_date", "missing:customer_id"]),  # and a second bad version
+            ("o3", ["negative:shipping_cost"]),  # rejected once, but a valid version exists
+            (None, ["missing:order_id"]),
+        ],
+        "order_id string, reasons array<string>",
+    )
+    rejected = rejected_parents(stg_orders, quarantine_orders, "order_id")
+    assert sorted(map(tuple, rejected.collect())) == [
+        ("o2", ["future:order_date", "missing:customer_id"])
+    ]
+    rows = [
+        (("i1", "o1", "p1", 1, D("1")), d1, "a.csv", 2, None),
+        (("i2", "o2", "p1", 1, D("1")), d1, "a.csv", 3, None),
+        (("i3", "o3", "p1", 1, D("1")), d1, "a.csv", 4, None),
+        (("i4", "o9", "p1", 1, D("1")), d1, "a.csv", 5, None),  # order unknown yet: stays
+        (("i5", "o2", "p1", 0, D("1")), d1, "a.csv", 6, None),
+    ]
+    items = bronze(spark, "order_items", ORDER_ITEMS_DDL, rows)
+    silver, quarantine = build_silver(items, ORDER_ITEMS, rejected_parents=rejected)
+    assert sorted(r["order_item_id"] for r in silver.collect()) == ["i1", "i3", "i4"]
+    assert {r["order_item_id"]: r["reasons"] for r in quarantine.collect()} == {
+        "i2": ["order_rejected", "order:future:order_date", "order:missing:customer_id"],
+        "i5": ["non_positive_quantity", "order_rejected", "order:future:order_date",
+               "order:missing:customer_id"],
+    }
+    assert types(quarantine) == quarantine_types("order_item_id")
+
+
+def test_landing_dates_to_revisit_are_other_dates_with_items_of_touched_orders(spark):
+    rows = [
+        (("i1", "o1", "p1", 1, D("1")), "2024-02-01", "a.csv", 2, None),
+        (("i2", "o2", "p1", 1, D("1")), "2024-02-02", "a.csv", 2, None),
+        (("i3", "o1", "p1", 1, D("1")), "2024-02-03", "a.csv", 2, None),
+        (("i4", "o1", "p1", 1, D("1")), "2024-02-05", "a.csv", 2, None),
+    ]
+    items = bronze(spark, "order_items", ORDER_ITEMS_DDL, rows)
+    touched = spark.createDataFrame([("o1",), ("o1",)], "order_id string")
+    assert landing_dates_to_revisit(
+        items, touched, "order_id", date(2024, 2, 3), date(2024, 2, 4)
+    ) == [date(2024, 2, 1), date(2024, 2, 5)]
+
+
+def test_customers_signed_up_in_the_future_are_quarantined(spark):
+    d1 = "2024-02-01"
+    rows = [
+        (customer("c1", created=datetime(2024, 2, 2, 23)), d1, "a.csv", 2, None),  # time zones
+        (customer("c2", created=datetime(2024, 2, 3)), d1, "a.csv", 3, None),
+        (customer("c3", created=None), d1, "a.csv", 4, {"created_at": "9999-12-31T00:00:00"}),
+    ]
+    silver, silver_rows, reasons, _, _ = run_silver(
+        silver_customers, "customers", bronze(spark, "customers", CUSTOMERS_DDL, rows), rows
+    )
+    assert [r["customer_id"] for r in silver_rows] == ["c1"]
+    assert reasons == {
+        ("c2", "a.csv", 3): ["future:created_at"],
+        ("c3", "a.csv", 4): ["out_of_range:created_at", "future:created_at"],
+    }
+
+
+def test_plausibility_bounds_are_settings(spark):
+    rows = [(("i1", "o1", "p1", 50, D("20")), "2024-02-01", "a.csv", 2, None)]
+    items = bronze(spark, "order_items", ORDER_ITEMS_DDL, rows)
+    strict = Plausibility(max_quantity=49, max_unit_price=D("19.99"))
+    _, quarantine = build_silver(items, ORDER_ITEMS, strict)
+    assert quarantine.first()["reasons"] == ["above_max:quantity", "above_max:unit_price"]
 
 
 def test_silver_products_margins_are_ansi_safe(spark):
