@@ -96,29 +96,18 @@ def main(argv: list[str] | None = None) -> int:
             raise_on_error=False,
         )
     if not result.success:
-        print(failure_summary(result), file=sys.stderr)
+        from lakehouse_assets.checks.results import run_failure_summary
+
+        print(
+            run_failure_summary(
+                result.run_id, result.get_asset_check_evaluations(),
+                result.get_step_failure_events(),
+            ),
+            file=sys.stderr,
+        )
         return 1
     print_summary(os.environ["LAKEHOUSE_ROOT"], result.run_id)
     return 0
-
-
-def failure_summary(result) -> str:
-    """Why a run failed, for the console: every failed check and every failed step."""
-    from lakehouse_assets.checks.results import describe_failure
-
-    lines = [f"Run {result.run_id} failed."]
-    failed_checks = [e for e in result.get_asset_check_evaluations() if not e.passed]
-    if failed_checks:
-        lines.append(f"{len(failed_checks)} check(s) failed:")
-        for e in failed_checks:
-            lines.append(describe_failure(e.asset_key.to_user_string().replace("/", "."),
-                                          e.check_name, e.metadata))
-    for event in result.get_step_failure_events():
-        error = event.event_specific_data.error
-        message = (error.message if error else "").strip().splitlines()
-        lines.append(f"step {event.step_key} failed: {message[0] if message else 'no message'}")
-    lines.append("The run's full log and every check's history are in `dagster dev`.")
-    return "\n".join(lines)
 
 
 def print_summary(lakehouse_root: str, run_id: str) -> None:

@@ -42,6 +42,8 @@ from collections.abc import Mapping, Sequence
 
 from dagster import (
     AssetKey,
+    DagsterEventType,
+    RunFailureSensorContext,
     AssetsDefinition,
     AssetSelection,
     AutomationConditionSensorDefinition,
@@ -51,10 +53,12 @@ from dagster import (
     SensorResult,
     SkipReason,
     TimeWindowPartitionsDefinition,
+    run_failure_sensor,
     sensor,
 )
 
 from lakehouse_assets.assets.bronze import bronze_assets as project_bronze_assets
+from lakehouse_assets.checks.results import run_failure_summary
 from lakehouse_assets.landing import DATASETS, LandingFile, file_sha256, scan_landing_zone
 from lakehouse_assets.resources.storage import LakehouseStorage
 
@@ -289,7 +293,32 @@ silver once bronze has materialized, then gold and ML once silver has. Without i
 sensor, which would otherwise also target every asset).
 """
 
-sensors = [landing_zone_sensor, automation_sensor]
+
+
+@run_failure_sensor(
+    name="run_failure_report",
+    default_status=DefaultSensorStatus.RUNNING,
+    description="Logs why a run of this code location failed (each failed check with its "
+    "counts, keys, limit and setting; each failed step), so that the runs the sensors start "
+    "explain themselves in the sensor's log as lakehouse-build does on the console.",
+)
+def run_failure_report(context: RunFailureSensorContext) -> None:
+    context.log.error(recorded_failure_summary(context.instance, context.dagster_run.run_id))
+
+
+def recorded_failure_summary(instance, run_id: str) -> str:
+    """``run_failure_summary`` of a run recorded in the instance's event log."""
+    def events(kind):
+        return [e.dagster_event for e in instance.all_logs(run_id, of_type=kind)]
+
+    return run_failure_summary(
+        run_id,
+        [e.event_specific_data for e in events(DagsterEventType.ASSET_CHECK_EVALUATION)],
+        events(DagsterEventType.STEP_FAILURE),
+    )
+
+
+sensors = [landing_zone_sensor, automation_sensor, run_failure_report]
 
 __all__ = [
     "automation_sensor",
@@ -297,5 +326,7 @@ __all__ = [
     "combined_fingerprint",
     "folder_fingerprint",
     "landing_zone_sensor",
+    "recorded_failure_summary",
+    "run_failure_report",
     "sensors",
 ]

@@ -3,12 +3,20 @@ the seeded lakehouse every check runs and passes, and gold.data_quality_summary 
 
 import os
 
-from dagster import AssetCheckSeverity, AssetKey, materialize
+from dagster import (
+    AssetCheckSeverity,
+    AssetKey,
+    DagsterInstance,
+    build_run_status_sensor_context,
+    materialize,
+)
 
 from lakehouse_assets.assets.bronze import bronze_assets
 from lakehouse_assets.assets.silver import int_customer_orders, silver_entity_assets
 from lakehouse_assets.checks.definitions import quality_checks
-from lakehouse_assets.resources import LakehouseStorage, build_resources
+from lakehouse_assets.checks.results import run_failure_summary
+from lakehouse_assets.resources import LakehouseStorage, QualitySettings, build_resources
+from lakehouse_assets.sensors import recorded_failure_summary, run_failure_report
 
 DAY = "2024-01-05"
 LANDING = {
@@ -44,6 +52,7 @@ def test_blocking_orphan_check_stops_the_downstream_asset(spark, tmp_path):
         lakehouse_root=str(tmp_path / "lakehouse"), landing_root=str(tmp_path / "landing")
     )
     _write_landing(storage.landing_root)
+    instance = DagsterInstance.ephemeral()
     result = materialize(
         [*bronze_assets, *silver_entity_assets, int_customer_orders,
          _check("silver.stg_order_items", "referential_integrity"),
@@ -51,6 +60,7 @@ def test_blocking_orphan_check_stops_the_downstream_asset(spark, tmp_path):
         partition_key=DAY,
         resources=build_resources(storage),
         raise_on_error=False,
+        instance=instance,
     )
     evaluations = {(e.asset_key.to_user_string(), e.check_name): e
                    for e in result.get_asset_check_evaluations()}
@@ -66,6 +76,34 @@ def test_blocking_orphan_check_stops_the_downstream_asset(spark, tmp_path):
     assert result.asset_materializations_for_node("silver_order_items")
     # ... but the blocking failure kept the downstream table from materializing.
     assert not result.asset_materializations_for_node("silver__int_customer_orders")
+
+    # The console says why: table, rule, counts, keys, the limit and the setting that tunes it.
+    summary = run_failure_summary(
+        result.run_id, result.get_asset_check_evaluations(), result.get_step_failure_events()
+    )
+    assert "silver.stg_order_items / referential_integrity: 1 of 2 rows failed" in summary
+    assert "orphan share <= 1.00%" in summary and '"o404"' in summary
+    assert "LAKEHOUSE_MAX_ORPHAN_SHARE" in summary
+    # Runs the sensors start say the same in the run-failure sensor's log.
+    assert recorded_failure_summary(instance, result.run_id) == summary
+    run_failure_report(build_run_status_sensor_context(
+        sensor_name="run_failure_report", dagster_event=result.get_run_failure_event(),
+        dagster_instance=instance, dagster_run=result.dagster_run,
+    ))
+
+    # The limit is configuration: a deployment that accepts half its items arriving before their
+    # orders passes, and the result shows the limit it was held to.
+    lenient = materialize(
+        [*bronze_assets, *silver_entity_assets, int_customer_orders,
+         _check("silver.stg_order_items", "referential_integrity")],
+        partition_key=DAY,
+        resources=build_resources(storage, QualitySettings(max_orphan_share=0.5)),
+        selection=[AssetKey(["silver", t]) for t in
+                   ("stg_order_items", "quarantine_order_items", "int_customer_orders")],
+    )
+    (items,) = lenient.get_asset_check_evaluations()
+    assert items.passed and items.metadata["threshold"].value == "orphan share <= 50.00%"
+    assert lenient.asset_materializations_for_node("silver__int_customer_orders")
 
 
 def test_every_check_passes_on_the_seeded_lakehouse(seeded_lakehouse):

@@ -64,7 +64,7 @@ def describe_failure(table: str, check: str, metadata: Mapping[str, Any]) -> str
     ]
     keys = value("sample_keys")
     if keys:
-        lines.append(f"  first offending keys: {json.dumps(keys, default=str)[:300]}")
+        lines.append(f"  first offending keys: {json.dumps(keys, default=str, sort_keys=True)[:300]}")
     lines.append(
         f"  inspect: the check's history on the asset page of {table.replace('.', '/')} in "
         "`dagster dev` (details, counts per reason), or query the table and its quarantine"
@@ -81,3 +81,21 @@ def describe_failure(table: str, check: str, metadata: Mapping[str, Any]) -> str
 def _jsonable(value: Any) -> Any:
     """Dates and decimals as strings, so MetadataValue.json accepts any rule's details."""
     return json.loads(json.dumps(value, default=str))
+
+
+def run_failure_summary(run_id: str, check_evaluations, step_failures) -> str:
+    """Why a run failed, for the console: every failed check (``AssetCheckEvaluation``s) and
+    every failed step (Dagster ``STEP_FAILURE`` events)."""
+    lines = [f"Run {run_id} failed."]
+    failed = [e for e in check_evaluations if not e.passed]
+    if failed:
+        lines.append(f"{len(failed)} check(s) failed:")
+        lines += [
+            describe_failure(".".join(e.asset_key.path), e.check_name, e.metadata) for e in failed
+        ]
+    for event in step_failures:
+        error = event.event_specific_data.error
+        message = (error.message if error else "").strip().splitlines()
+        lines.append(f"step {event.step_key} failed: {message[0] if message else 'no message'}")
+    lines.append("The run's full log and every check's history are in `dagster dev`.")
+    return "\n".join(lines)

@@ -64,7 +64,11 @@ class ParsedFile:
 
 
 def _records(lines: list[str]) -> Iterable[tuple[int, str, list[str] | str]]:
-    """Yield (first line number, raw text, fields or the reason it is not a record) per record."""
+    """Yield (first line number, raw text, fields or the reason it is not a record) per record.
+
+    ``lines`` are the physical lines without their LF; a CRLF line keeps its CR, so that a
+    quoted field spanning lines keeps its line breaks as landed (RFC 4180: CRLF included).
+    """
     i = 0
     while i < len(lines):
         end = i + 1
@@ -73,15 +77,21 @@ def _records(lines: list[str]) -> Iterable[tuple[int, str, list[str] | str]]:
         while quotes % 2 == 1 and end < len(lines) and end - i < MAX_LINES_PER_RECORD:
             quotes += lines[end].count('"')
             end += 1
-        if quotes % 2 == 1:
-            yield i + 1, lines[i], "malformed CSV: unbalanced quote"
+        raw = "\n".join(lines[i:end]).removesuffix("\r")
+        fields: list[str] | str | None = None
+        if quotes % 2 == 0:
+            try:
+                fields = next(csv.reader([raw], strict=True)) if raw else []
+            except csv.Error as exc:
+                # Lines taken together that are no record: the quote of line i was "closed"
+                # by a quote of a later line that opens a field of its own (another broken
+                # line, the first line of a multi-line field). Line i alone is broken then;
+                # the lines after it are records of their own, not part of a rejected blob.
+                fields = f"malformed CSV: {exc}" if end - i == 1 else None
+        if fields is None:
+            yield i + 1, lines[i].removesuffix("\r"), "malformed CSV: unbalanced quote"
             i += 1
             continue
-        raw = "\n".join(lines[i:end])
-        try:
-            fields: list[str] | str = next(csv.reader([raw], strict=True)) if raw else []
-        except csv.Error as exc:
-            fields = f"malformed CSV: {exc}"
         yield i + 1, raw, fields
         i = end
 
@@ -94,10 +104,9 @@ def parse_csv(file: LandingFile, content: bytes) -> ParsedFile:
     except UnicodeDecodeError as exc:
         parsed.error = f"not UTF-8: {exc}"
         return parsed
-    lines = text.split("\n")
+    lines = text.split("\n")  # CRs stay: _records drops those that end a record
     if lines and lines[-1] == "":
         lines.pop()  # the newline that ends the last record
-    lines = [line[:-1] if line.endswith("\r") else line for line in lines]
     header: list[str] | None = None
     for line_number, raw, fields in _records(lines):
         if header is None:
