@@ -332,3 +332,30 @@ def test_daily_trend_passes_in_band_and_skips_short_history(spark):
 )
 def test_run_window_from_tags(tags, expected):
     assert run_window(tags) == expected
+
+
+def test_quality_settings_come_from_the_environment_and_refuse_bad_values(monkeypatch):
+    import datetime as dt
+    from decimal import Decimal
+
+    from lakehouse_assets.resources import QualitySettings
+
+    assert QualitySettings().thresholds().max_orphan_share == 0.01
+    monkeypatch.setenv("LAKEHOUSE_MAX_ORPHAN_SHARE", "0.3")
+    monkeypatch.setenv("LAKEHOUSE_EARLIEST_ORDER_DATE", "2010-06-01")
+    monkeypatch.setenv("LAKEHOUSE_MAX_QUANTITY", "500")
+    monkeypatch.setenv("LAKEHOUSE_MAX_UNIT_PRICE", "2500.5")
+    settings = QualitySettings()
+    assert settings.thresholds().max_orphan_share == 0.3
+    limits = settings.plausibility()
+    assert (limits.earliest_order_date, limits.max_quantity, limits.max_unit_price) == (
+        dt.date(2010, 6, 1), 500, Decimal("2500.5"))
+    for name, value, says in (
+        ("LAKEHOUSE_MAX_ORPHAN_SHARE", "lots", "LAKEHOUSE_MAX_ORPHAN_SHARE='lots' is not a valid float"),
+        ("LAKEHOUSE_MAX_ORPHAN_SHARE", "1.5", "less than or equal to 1"),
+        ("LAKEHOUSE_EARLIEST_ORDER_DATE", "2020-02-30", "must be a date YYYY-MM-DD"),
+    ):
+        monkeypatch.setenv(name, value)
+        with pytest.raises(Exception, match=says):
+            QualitySettings()
+        monkeypatch.delenv(name)

@@ -544,15 +544,20 @@ class FreshLakehouse:
         return {t: sorted(map(tuple, self.table(*t.split(".")).collect()), key=repr) for t in tables}
 
 
-@pytest.fixture(scope="module")
-def fresh(spark, tmp_path_factory):
-    lake = FreshLakehouse(spark, str(tmp_path_factory.mktemp("fresh")))
+def _tiny_lakehouse(spark, root, orders: str, items: str) -> FreshLakehouse:
+    """Two customers and products landed on D1, the given orders and items on D2, built."""
+    lake = FreshLakehouse(spark, root)
     _land(lake.landing, "customers", D1, CUSTOMERS_CSV)
     _land(lake.landing, "products", D1, PRODUCTS_CSV)
-    _land(lake.landing, "orders", D2, ORDERS_HEADER + ORDERS_D2)
-    _land(lake.landing, "order_items", D2, ITEMS_HEADER + ITEMS_D2)
-    lake.run(D1, D2)
+    _land(lake.landing, "orders", D2, ORDERS_HEADER + orders)
+    _land(lake.landing, "order_items", D2, ITEMS_HEADER + items)
+    lake.first_result = lake.run(D1, D2)
     return lake
+
+
+@pytest.fixture(scope="module")
+def fresh(spark, tmp_path_factory):
+    return _tiny_lakehouse(spark, str(tmp_path_factory.mktemp("fresh")), ORDERS_D2, ITEMS_D2)
 
 
 def _customer(lake, customer_id):
@@ -645,13 +650,9 @@ CASCADE_ITEMS_D2 = "i1,o1,p1,2,10.00\ni2,g1,p2,1,25.00\ni3,f1,p1,1,10.00\n"
 
 @pytest.fixture(scope="module")
 def cascade(spark, tmp_path_factory):
-    lake = FreshLakehouse(spark, str(tmp_path_factory.mktemp("cascade")))
-    _land(lake.landing, "customers", D1, CUSTOMERS_CSV)
-    _land(lake.landing, "products", D1, PRODUCTS_CSV)
-    _land(lake.landing, "orders", D2, ORDERS_HEADER + CASCADE_ORDERS_D2)
-    _land(lake.landing, "order_items", D2, ITEMS_HEADER + CASCADE_ITEMS_D2)
-    lake.first_result = lake.run(D1, D2)
-    return lake
+    return _tiny_lakehouse(
+        spark, str(tmp_path_factory.mktemp("cascade")), CASCADE_ORDERS_D2, CASCADE_ITEMS_D2
+    )
 
 
 def _reasons(lake, table: str, key: str) -> dict:

@@ -12,6 +12,7 @@ import dataclasses
 import datetime as dt
 import os
 from decimal import Decimal
+from typing import Any
 
 from dagster import ConfigurableResource
 from pydantic import Field, field_validator
@@ -45,45 +46,44 @@ def _env(setting: str, default: object) -> object:
         ) from None
 
 
+def _setting(name: str, default: object, description: str, **bounds) -> Any:
+    """A field read from its environment variable, validated like configured values."""
+    return Field(
+        default_factory=lambda: _env(name, default),
+        validate_default=True,
+        description=f"{description} Env {ENV_VARS[name]}.",
+        **bounds,
+    )
+
+
 class QualitySettings(ConfigurableResource):
     """Thresholds of the quality checks and bounds of silver's plausibility rules."""
 
-    max_orphan_share: float = Field(
-        default_factory=lambda: _env("max_orphan_share", THRESHOLDS.max_orphan_share),
+    max_orphan_share: float = _setting(
+        "max_orphan_share", THRESHOLDS.max_orphan_share,
+        "Referential integrity fails above this share of child rows whose parent is unknown "
+        "(late-arriving parents stay visible below it).",
+        ge=0, le=1,
+    )
+    earliest_order_date: str = _setting(
+        "earliest_order_date", DEFAULTS.earliest_order_date.isoformat(),
+        "Orders dated before this day (YYYY-MM-DD) are quarantined as too_early.",
+    )
+    max_future_days: int = _setting(
+        "max_future_days", DEFAULTS.max_future_days,
+        "Order dates and customer sign-ups may lie this many days after their landing date "
+        "(time zones); later ones are quarantined as future.",
         ge=0,
-        le=1,
-        validate_default=True,
-        description="Referential integrity fails above this share of child rows whose parent "
-        "is unknown (late-arriving parents stay visible below it). "
-        "Env LAKEHOUSE_MAX_ORPHAN_SHARE.",
     )
-    earliest_order_date: str = Field(
-        default_factory=lambda: _env("earliest_order_date", DEFAULTS.earliest_order_date.isoformat()),
-        validate_default=True,
-        description="Orders dated before this day (YYYY-MM-DD) are quarantined as too_early. "
-        "Env LAKEHOUSE_EARLIEST_ORDER_DATE.",
-    )
-    max_future_days: int = Field(
-        default_factory=lambda: _env("max_future_days", DEFAULTS.max_future_days),
-        ge=0,
-        validate_default=True,
-        description="Order dates and customer sign-ups may lie this many days after their "
-        "landing date (time zones); later ones are quarantined as future. "
-        "Env LAKEHOUSE_MAX_FUTURE_DAYS.",
-    )
-    max_quantity: int = Field(
-        default_factory=lambda: _env("max_quantity", DEFAULTS.max_quantity),
+    max_quantity: int = _setting(
+        "max_quantity", DEFAULTS.max_quantity,
+        "Order item quantities above this are quarantined as above_max.",
         gt=0,
-        validate_default=True,
-        description="Order item quantities above this are quarantined as above_max. "
-        "Env LAKEHOUSE_MAX_QUANTITY.",
     )
-    max_unit_price: float = Field(
-        default_factory=lambda: _env("max_unit_price", float(DEFAULTS.max_unit_price)),
+    max_unit_price: float = _setting(
+        "max_unit_price", float(DEFAULTS.max_unit_price),
+        "Unit, list and cost prices above this are quarantined as above_max.",
         gt=0,
-        validate_default=True,
-        description="Unit, list and cost prices above this are quarantined as above_max. "
-        "Env LAKEHOUSE_MAX_UNIT_PRICE.",
     )
 
     @field_validator("earliest_order_date")
