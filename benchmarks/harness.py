@@ -38,6 +38,9 @@ DEFAULT_OUT = REPO / "benchmarks" / "out"
 DEFAULT_WORKDIR = DEFAULT_OUT / "work"
 
 SEED = 42
+# The generator's realistic profile (guest orders, cancellations, header-only days, ...): the
+# benchmarks measure the deliveries users have, not our tidy synthetic ones.
+PROFILE = "retail"
 START = "2024-01-01"
 # The scaling scenario's short history: 30 days (the comparison), fewer when the size
 # has little more history than that (S: a third of its days).
@@ -78,6 +81,7 @@ class Size:
             "new_day": self.new_day,
             "seed": SEED,
             "defect_rate": 0.0,
+            "profile": PROFILE,
         }
 
 
@@ -227,7 +231,7 @@ class Harness:
     def _generation_params(self) -> dict:
         s = self.size
         return {"seed": SEED, "order_items": s.order_items, "start": START, "days": s.days + 1,
-                "defect_rate": 0.0}
+                "defect_rate": 0.0, "profile": PROFILE}
 
     def landing_cached(self) -> bool:
         marker = self.dir / "landing.json"

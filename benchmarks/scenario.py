@@ -75,6 +75,7 @@ def op_generate(spec: dict) -> dict:
         start=spec["start"],
         days=spec["days"],
         defect_rate=spec.get("defect_rate", 0.0),
+        profile=spec.get("profile", "clean"),
     )
     seconds = time.perf_counter() - t0
     return {

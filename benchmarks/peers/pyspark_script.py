@@ -29,7 +29,7 @@ from lakehouse_assets.landing import DATASETS, scan_landing_zone
 from lakehouse_assets.resources.spark import build_spark_session
 from lakehouse_assets.transforms import customers, intermediate, ml, products
 from lakehouse_assets.transforms.bronze import PreviousIngestion, ingest_files
-from lakehouse_assets.transforms.silver import ENTITY_SPECS, build_silver
+from lakehouse_assets.transforms.silver import ENTITY_SPECS, build_silver, rejected_parents
 
 
 def run(landing_root: str, lakehouse_root: str, spark: Any = None) -> dict[str, float]:
@@ -74,11 +74,14 @@ def run(landing_root: str, lakehouse_root: str, spark: Any = None) -> dict[str, 
 
     # Silver: current version per key, and the records that fail its rules. Bronze is read
     # once for both, as the silver assets do.
-    stg = {}
+    # Entities follow their parents (items after orders): a rejected order rejects its items.
+    stg, rejected = {}, {}
     for entity, spec in ENTITY_SPECS.items():
-        silver, quarantine = build_silver(bronze[entity].persist(), spec)
+        parents = rejected.get(spec.parent) if spec.parent else None
+        silver, quarantine = build_silver(bronze[entity].persist(), spec, rejected_parents=parents)
         stg[entity] = write(silver, "silver", f"stg_{entity}")
-        write(quarantine, "silver", f"quarantine_{entity}")
+        quarantined = write(quarantine, "silver", f"quarantine_{entity}")
+        rejected[entity] = rejected_parents(stg[entity], quarantined, spec.key)
         bronze[entity].unpersist()
 
     # Intermediate (seed 003 module 3).

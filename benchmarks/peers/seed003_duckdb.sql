@@ -30,6 +30,13 @@ CREATE MACRO money(x) AS TRY_CAST(x AS DECIMAL(10, 2));
 -- A money value silver accepts: not negative and fits decimal(10,2).
 CREATE MACRO money_ok(x) AS x >= 0 AND money(x) IS NOT NULL;
 
+-- Silver's plausibility rules at the default limits of resources.QualitySettings: a price at
+-- most 100,000, a quantity at most 10,000, a date at most one day after its landing date, an
+-- order not before 2000-01-01, and a timestamp bronze can store (1900-01-01 .. 2199-12-31).
+CREATE MACRO price_ok(x) AS x <= 100000;
+CREATE MACRO storable(ts) AS ts >= TIMESTAMP '1900-01-01' AND ts < TIMESTAMP '2200-01-01';
+CREATE MACRO not_future(ts, landing) AS CAST(ts AS DATE) <= landing + INTERVAL 1 DAY;
+
 -- n / d * 100 rounded half away from zero to 2 decimals, as decimal(5,2) (null if it does not
 -- fit or d is 0), computed exactly in integer cents: Spark divides decimals exactly, DuckDB
 -- would divide them as DOUBLE, which can round a tie like 45.125 down.
@@ -56,6 +63,7 @@ WITH versions AS (
         *,
         present(customer_id) AND present(email) AND present(first_name)
             AND present(last_name) AND present(country) AND created_at IS NOT NULL
+            AND storable(created_at) AND not_future(created_at, _landing_date)
             AND contains(email, '@') AS is_valid,
         row_number() OVER (
             PARTITION BY customer_id, _landing_date ORDER BY _source_file DESC, _file_order DESC
@@ -84,7 +92,8 @@ WITH versions AS (
     SELECT
         *,
         present(product_id) AND present(product_name) AND present(category)
-            AND money_ok(cost_price) AND money_ok(list_price) AS is_valid,
+            AND money_ok(cost_price) AND money_ok(list_price)
+            AND price_ok(cost_price) AND price_ok(list_price) AS is_valid,
         row_number() OVER (
             PARTITION BY product_id, _landing_date ORDER BY _source_file DESC, _file_order DESC
         ) AS position_in_landing_date
@@ -115,6 +124,8 @@ WITH versions AS (
         *,
         present(order_id) AND present(customer_id) AND present(status)
             AND order_date IS NOT NULL AND money_ok(shipping_cost)
+            AND storable(order_date) AND not_future(order_date, _landing_date)
+            AND order_date >= TIMESTAMP '2000-01-01'
             AND (tax_amount IS NULL OR money_ok(tax_amount))
             AND (discount_amount IS NULL OR money_ok(discount_amount)) AS is_valid,
         row_number() OVER (
@@ -145,13 +156,22 @@ WHERE is_valid AND position_in_landing_date = 1
 QUALIFY row_number() OVER (PARTITION BY order_id ORDER BY _landing_date DESC) = 1;
 
 
+-- Orders that were sent but have no valid version.
+CREATE TABLE rejected_orders AS
+SELECT DISTINCT order_id FROM bronze_orders
+WHERE present(order_id) AND order_id NOT IN (SELECT order_id FROM stg_orders);
+
+
 CREATE TABLE stg_order_items AS
 WITH versions AS (
     SELECT
         *,
         present(order_item_id) AND present(order_id) AND present(product_id)
             AND quantity > 0 AND money_ok(unit_price)
-            AND money(quantity * money(unit_price)) IS NOT NULL AS is_valid,
+            AND quantity <= 10000 AND price_ok(unit_price)
+            AND money(quantity * money(unit_price)) IS NOT NULL
+            -- the items of an order silver holds no valid version of are rejected with it
+            AND order_id NOT IN (SELECT order_id FROM rejected_orders) AS is_valid,
         row_number() OVER (
             PARTITION BY order_item_id, _landing_date
             ORDER BY _source_file DESC, _file_order DESC

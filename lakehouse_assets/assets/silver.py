@@ -6,7 +6,15 @@ their previous version lives (``key_scope="table"``); an older landing date neve
 a newer version. The ``int_*`` tables are small and recomputed from silver in one write.
 """
 
-from dagster import AssetExecutionContext, AssetIn, AssetKey, BackfillPolicy, MetadataValue, Output, multi_asset
+from dagster import (
+    AssetExecutionContext,
+    AssetIn,
+    AssetKey,
+    BackfillPolicy,
+    MetadataValue,
+    Output,
+    multi_asset,
+)
 from pyspark.sql import functions as F
 
 from lakehouse_assets.assets.factory import AUTOMATION, table_asset, table_out
@@ -26,15 +34,15 @@ from lakehouse_assets.transforms.silver import (
 def _with_rejected_parents(context, spark, storage, spec: EntitySpec, bronze):
     """The window's bronze rows plus those of other landing dates whose parent the window
     touched, the parents silver rejected, and those other dates (which the output replaces)."""
+    def stored(layer: str, table: str):
+        df = read_table(spark, storage.table_path(layer, table))
+        if df is None:
+            raise FileNotFoundError(f"Materialize {layer}/{table} before silver/stg_{spec.entity}.")
+        return df
+
     key = ENTITY_SPECS[spec.parent].key
-    stored = {
-        table: read_table(spark, storage.table_path(*table.split(".")))
-        for table in (f"silver.stg_{spec.parent}", f"silver.quarantine_{spec.parent}",
-                      f"bronze.{spec.entity}")
-    }
-    stg, quarantined, stored_bronze = stored.values()
-    if stg is None or quarantined is None:
-        raise FileNotFoundError(f"Materialize silver/stg_{spec.parent} before silver/stg_{spec.entity}.")
+    stg, quarantined = stored("silver", f"stg_{spec.parent}"), stored("silver", f"quarantine_{spec.parent}")
+    stored_bronze = stored("bronze", spec.entity)
     window = context.partition_time_window
     start, end = window.start.date(), window.end.date()
     landed = (F.col("_landing_date") >= F.lit(start)) & (F.col("_landing_date") < F.lit(end))
