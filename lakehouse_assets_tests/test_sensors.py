@@ -252,7 +252,9 @@ def test_unreadable_cursor_starts_over(tick, landing):
 
 
 def test_module_sensors():
-    assert [s.name for s in sensors] == ["landing_zone_sensor", "lakehouse_automation"]
+    assert [s.name for s in sensors] == [
+        "landing_zone_sensor", "lakehouse_automation", "run_failure_report"
+    ]
     assert landing_zone_sensor.minimum_interval_seconds == 30
     assert landing_zone_sensor.required_resource_keys == {"storage"}
     assert automation_sensor.description
