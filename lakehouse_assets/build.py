@@ -111,9 +111,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def print_summary(lakehouse_root: str, run_id: str) -> None:
-    from lakehouse_assets.resources.spark import build_spark_session
+    from lakehouse_assets.resources import LakehouseStorage, SparkResource
 
-    spark = build_spark_session()
+    # The run's own session (in-process, or the Spark Connect server it used).
+    spark = SparkResource(catalog_dir=LakehouseStorage.from_env().catalog_dir).spark_session
     print(f"\nRun {run_id} succeeded. Tables (Delta) under {lakehouse_root}:")
     for layer in ("bronze", "silver", "gold", "ml"):
         layer_dir = os.path.join(lakehouse_root, layer)

@@ -33,6 +33,8 @@ def ml_customer_features_parquet(features, storage: LakehouseStorage) -> Materia
     target = f"{storage.root}/ml/exports/ml_customer_features.parquet"
     os.makedirs(os.path.dirname(target), exist_ok=True)
     pdf = features.toPandas()
+    # Spark Connect attaches its query metrics as pandas attrs, which Parquet cannot store.
+    pdf.attrs.clear()
     pdf.to_parquet(target + ".tmp", index=False)
     os.replace(target + ".tmp", target)
     return MaterializeResult(

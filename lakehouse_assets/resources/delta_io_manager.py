@@ -25,6 +25,11 @@ on the asset's definition metadata:
 
 Every materialization gets the Delta version, the commit's row metrics, the table's row and
 file counts, its path and its column schema as metadata.
+
+Everything here is Spark SQL and DataFrame API (``MERGE INTO delta.`path```, ``DESCRIBE
+DETAIL``, ``DESCRIBE HISTORY``), never the ``DeltaTable`` Python API: that API needs Delta's
+Spark Connect server plugin, which a plain Spark Connect server with Delta's SQL extension
+does not have, so the same code runs in-process and over Spark Connect.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ import logging
 import os
 import re
 import time
+import uuid
 from functools import reduce
 from dataclasses import dataclass
 from typing import Any, Sequence
@@ -92,9 +98,28 @@ def _concurrency_errors() -> tuple[type[BaseException], ...]:
     )
 
 
-def _is_table_exists_race(exc: BaseException) -> bool:
+# Over Spark Connect, Delta's exceptions arrive as text: their names and error classes.
+_CONCURRENCY_ERROR_NAMES = (
+    "DELTA_CONCURRENT", "ConcurrentAppendException", "ConcurrentDeleteReadException",
+    "ConcurrentDeleteDeleteException", "ConcurrentTransactionException",
+    "ConcurrentWriteException", "MetadataChangedException", "ProtocolChangedException",
+)
+
+
+def _is_retryable(exc: BaseException) -> bool:
+    """A concurrent writer won the race (retry the commit), or created the table first."""
     text = str(exc)
-    return "DELTA_PATH_EXISTS" in text or "already exists" in text
+    return (
+        isinstance(exc, _concurrency_errors())
+        or any(name in text for name in _CONCURRENCY_ERROR_NAMES)
+        or "DELTA_PATH_EXISTS" in text
+        or "already exists" in text
+    )
+
+
+def delta_path(path: str) -> str:
+    """The table at ``path`` as a SQL identifier: delta.`<path>`."""
+    return "delta.`" + path.replace("`", "``") + "`"
 
 
 def _date_literal(value: dt.datetime | dt.date) -> str:
@@ -251,13 +276,10 @@ class MergePlan:
 
     def merge(self, spark: Any, source: Any, path: str) -> None:
         """One MERGE commit (or the table's first write)."""
-        from delta.tables import DeltaTable
-
-        if not DeltaTable.isDeltaTable(spark, path):
-            source.write.format("delta").mode("errorifexists").save(path)
+        if not table_exists(spark, path):
+            source.write.format("delta").mode("error").save(path)
             return
-        target = DeltaTable.forPath(spark, path)
-        stored = target.toDF()
+        stored = spark.read.format("delta").load(path)
         target_types = {f.name: f.dataType for f in stored.schema.fields}
         _refuse_type_changes(source.schema, target_types, path)
         if self.replaces_window and stored.where(self.window()).isEmpty():
@@ -287,22 +309,30 @@ class MergePlan:
         if self.key_scope == "table":
             # A version from an older partition (an out-of-order backfill) never wins.
             changed = f"({changed}) AND s.`{self.partition_expr}` >= t.`{self.partition_expr}`"
-        builder = (
-            target.alias("t")
-            .merge(source.alias("s"), on)
-            .withSchemaEvolution()
-            .whenMatchedUpdateAll(condition=changed)
-            .whenNotMatchedInsertAll()
-        )
+        clauses = [f"WHEN MATCHED AND ({changed}) THEN UPDATE SET *", "WHEN NOT MATCHED THEN INSERT *"]
         if self.partition_expr:
-            builder = builder.whenNotMatchedBySourceDelete(condition=self.window("t"))
-        builder.execute()
+            clauses.append(f"WHEN NOT MATCHED BY SOURCE AND ({self.window('t')}) THEN DELETE")
+        view = f"_lakehouse_merge_source_{uuid.uuid4().hex}"
+        source.createOrReplaceTempView(view)
+        try:
+            spark.sql(
+                f"MERGE WITH SCHEMA EVOLUTION INTO {delta_path(path)} t USING {view} s ON {on} "
+                + " ".join(clauses)
+            )
+        finally:
+            spark.catalog.dropTempView(view)
 
 
 def table_exists(spark: Any, path: str) -> bool:
-    from delta.tables import DeltaTable
-
-    return DeltaTable.isDeltaTable(spark, path)
+    if "://" not in path.removeprefix("file:"):  # local: no Spark call needed
+        return os.path.isdir(os.path.join(path.removeprefix("file:"), "_delta_log"))
+    try:
+        spark.sql(f"DESCRIBE DETAIL {delta_path(path)}").select("format").first()
+    except Exception as exc:  # noqa: BLE001 - only "not a Delta table" means False
+        if "DELTA_MISSING_DELTA_TABLE" in str(exc) or "PATH_NOT_FOUND" in str(exc):
+            return False
+        raise
+    return True
 
 
 def _schema_metadata(df_schema: Any, descriptions: Any = None) -> TableSchema:
@@ -387,13 +417,11 @@ class DeltaSparkIOManager(ConfigurableIOManager):
             source.unpersist()
 
     def _with_retries(self, context: Any, name: str, write: Any) -> None:
-        errors = _concurrency_errors()
         for attempt in range(1, self.max_commit_attempts + 1):
             try:
                 return write()
             except Exception as exc:  # noqa: BLE001 - only concurrency errors are retried
-                retryable = isinstance(exc, errors) or _is_table_exists_race(exc)
-                if not retryable or attempt == self.max_commit_attempts:
+                if not _is_retryable(exc) or attempt == self.max_commit_attempts:
                     raise
                 delay = 0.5 * attempt
                 context.log.warning(
@@ -428,9 +456,7 @@ class DeltaSparkIOManager(ConfigurableIOManager):
     def _materialization_metadata(
         spark: Any, path: str, column_descriptions: Any = None
     ) -> dict[str, Any]:
-        from delta.tables import DeltaTable
-
-        table = DeltaTable.forPath(spark, path)
+        table = spark.read.format("delta").load(path)
         version, commit = last_commit(spark, path)
         metrics = commit.get("operationMetrics") or {}
         operation = str(commit.get("operation"))
@@ -445,8 +471,8 @@ class DeltaSparkIOManager(ConfigurableIOManager):
             # A whole-table write: its commit metrics are the table's totals (no Spark job).
             rows, files, size = metric("numOutputRows"), metric("numFiles"), metric("numOutputBytes")
         else:
-            detail = table.detail().select("numFiles", "sizeInBytes").first()
-            rows = table.toDF().count()  # answered from Delta's file statistics
+            detail = spark.sql(f"DESCRIBE DETAIL {delta_path(path)}").first()
+            rows = table.count()  # answered from Delta's file statistics
             files, size = int(detail["numFiles"]), int(detail["sizeInBytes"])
         return {
             "delta_version": MetadataValue.int(version),
@@ -460,7 +486,7 @@ class DeltaSparkIOManager(ConfigurableIOManager):
             "num_files": MetadataValue.int(files),
             "size_bytes": MetadataValue.int(size),
             "table_path": MetadataValue.path(path),
-            "dagster/column_schema": _schema_metadata(table.toDF().schema, column_descriptions),
+            "dagster/column_schema": _schema_metadata(table.schema, column_descriptions),
             "spark_application_id": MetadataValue.text(spark.conf.get("spark.app.id", "")),
         }
 
@@ -504,9 +530,7 @@ def last_commit(spark: Any, path: str) -> tuple[int, dict[str, Any]]:
                 if "commitInfo" in action:
                     return int(newest[:-5]), action["commitInfo"]
         return int(newest[:-5]), {}
-    from delta.tables import DeltaTable
-
-    last = DeltaTable.forPath(spark, path).history(1).first()
+    last = spark.sql(f"DESCRIBE HISTORY {delta_path(path)} LIMIT 1").first()
     return int(last["version"]), {
         "operation": last["operation"],
         "operationParameters": dict(last["operationParameters"] or {}),

@@ -70,28 +70,18 @@ def _remember_resolved_jars(spark: Any, cache: str) -> None:
         f.write("\n".join(resolved))
 
 
-def build_spark_session(
+def delta_session_conf(
     *,
     master: str = DEFAULT_MASTER,
-    remote: str | None = None,
     catalog_dir: str | None = None,
     shuffle_partitions: int = DEFAULT_SHUFFLE_PARTITIONS,
     ui_enabled: bool = False,
     jars: str | None = None,
     extra_conf: dict[str, str] | None = None,
     app_name: str = "lakehouse_assets",
-) -> Any:
-    """Return the process's SparkSession with Delta Lake, creating it on first call."""
-    from pyspark.sql import SparkSession
-
-    if remote:
-        # Spark Connect: the server owns the JVM, the Delta jars and the catalog.
-        return SparkSession.builder.remote(remote).appName(app_name).getOrCreate()
-
-    active = SparkSession.getActiveSession()
-    if active is not None:
-        return active
-
+) -> tuple[dict[str, str], list[str]]:
+    """(Spark settings of a Delta session, how its jars are found): the in-process session
+    and the local Spark Connect server (``lakehouse-spark-server``) start with the same."""
     conf: dict[str, str] = {
         "spark.master": master,
         "spark.app.name": app_name,
@@ -146,7 +136,35 @@ def build_spark_session(
         conf["spark.jars.ivy"] = os.path.join(os.path.dirname(cache), "ivy")
         tried.append(f"resolving {delta_maven_coordinate()} from Maven Central")
     conf.update(extra_conf or {})
+    return conf, tried
 
+
+def build_spark_session(
+    *,
+    master: str = DEFAULT_MASTER,
+    remote: str | None = None,
+    catalog_dir: str | None = None,
+    shuffle_partitions: int = DEFAULT_SHUFFLE_PARTITIONS,
+    ui_enabled: bool = False,
+    jars: str | None = None,
+    extra_conf: dict[str, str] | None = None,
+    app_name: str = "lakehouse_assets",
+) -> Any:
+    """Return the process's SparkSession with Delta Lake, creating it on first call."""
+    from pyspark.sql import SparkSession
+
+    if remote:
+        # Spark Connect: the server owns the JVM, the Delta jars and the catalog.
+        return SparkSession.builder.remote(remote).appName(app_name).getOrCreate()
+
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        return active
+
+    conf, tried = delta_session_conf(
+        master=master, catalog_dir=catalog_dir, shuffle_partitions=shuffle_partitions,
+        ui_enabled=ui_enabled, jars=jars, extra_conf=extra_conf, app_name=app_name,
+    )
     builder = SparkSession.builder
     for key, value in conf.items():
         builder = builder.config(key, value)
@@ -162,7 +180,7 @@ def build_spark_session(
             "(`bash scripts/fetch_delta_jars.sh`) and set LAKEHOUSE_SPARK_JARS to them."
         ) from exc
     if "spark.jars.packages" in conf:
-        _remember_resolved_jars(spark, cache)
+        _remember_resolved_jars(spark, jar_cache_dir())
     spark.sparkContext.setLogLevel(os.environ.get("LAKEHOUSE_SPARK_LOG_LEVEL", "WARN"))
     return spark
 
@@ -176,7 +194,9 @@ class SparkResource(ConfigurableResource):
     )
     remote: str | None = Field(
         default_factory=lambda: os.environ.get("LAKEHOUSE_SPARK_REMOTE") or None,
-        description="Spark Connect URL (sc://host:15002); overrides master when set.",
+        description="Spark Connect URL (sc://host:15002); overrides master when set. Unset, "
+        "a local server started by `lakehouse-spark-server start` for this lakehouse is used "
+        "while it runs.",
     )
     catalog_dir: str | None = Field(
         default=None,
@@ -205,9 +225,11 @@ class SparkResource(ConfigurableResource):
     @property
     def spark_session(self) -> Any:
         if self._session is None:
+            from lakehouse_assets.spark_server import server_for
+
             self._session = build_spark_session(
                 master=self.master,
-                remote=self.remote,
+                remote=self.remote or server_for(self.catalog_dir),
                 catalog_dir=self.catalog_dir,
                 shuffle_partitions=self.shuffle_partitions,
                 ui_enabled=self.ui_enabled,

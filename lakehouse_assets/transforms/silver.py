@@ -322,10 +322,11 @@ def classify_bronze(
         ),
         F.expr("CAST(array() AS array<string>)"),
     )
-    with_rescued = bronze.withColumn("_rescued_columns", rescued_columns).withColumns({
-        col: F.coalesce(F.col(col), F.expr(f"try_to_timestamp(trim({_rescued_text(col)}))"))
-        for col in _timestamp_columns(spec)
-    })
+    with_rescued = bronze.withColumn("_rescued_columns", rescued_columns)
+    for col in _timestamp_columns(spec):
+        with_rescued = with_rescued.withColumn(
+            col, F.coalesce(F.col(col), F.expr(f"try_to_timestamp(trim({_rescued_text(col)}))"))
+        )
     row_reasons = [
         F.when(F.coalesce(F.expr(condition), F.lit(False)), F.lit(reason))
         for reason, condition in _validation_checks(bronze, spec, limits)
