@@ -11,6 +11,7 @@ involved: it needs a Delta Connect plugin the server does not have.
 import os
 import socket
 import subprocess
+import time
 
 import psutil
 import pytest
@@ -52,11 +53,15 @@ def test_the_main_command_builds_every_table_through_the_server(server, seeded_l
     assert status.returncode == 0 and "Running at" in status.stdout
 
     main_command, _ = readme_commands()
+    # Output to files, not pipes: nobody reads a pipe while the build runs, and its log fills
+    # one (the build then blocks on its next write).
+    logs = {name: open(os.path.join(os.path.dirname(env["LAKEHOUSE_ROOT"]), f"build.{name}"), "w+")
+            for name in ("out", "err")}
     build = subprocess.Popen(["bash", "-c", main_command], cwd=REPO, env=env,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                             stdout=logs["out"], stderr=logs["err"], text=True)
     # The build uses the server: its process tree starts no JVM.
-    jvms = set()
-    while build.poll() is None:
+    jvms, deadline = set(), time.monotonic() + 1800
+    while build.poll() is None and time.monotonic() < deadline:
         try:
             tree = psutil.Process(build.pid).children(recursive=True)
             jvms |= {p.pid for p in tree if p.name() == "java"}
@@ -66,7 +71,12 @@ def test_the_main_command_builds_every_table_through_the_server(server, seeded_l
             build.wait(timeout=2)
         except subprocess.TimeoutExpired:
             pass
-    out, err = build.communicate()
+    if build.poll() is None:
+        build.kill()
+    build.wait()
+    out, err = (f.seek(0) or f.read() for f in logs.values())
+    for f in logs.values():
+        f.close()
     assert build.returncode == 0, out[-2000:] + err[-3000:]
     assert not jvms, "the build started a JVM of its own"
     assert "succeeded. Tables (Delta) under" in out and "Champions" in out
