@@ -143,7 +143,11 @@ def asset_selection(kind: str, sensor_keys=None):
         return AssetSelection.assets(*keys).without_checks()
     if kind == "peer_tables":
         # The tables the plain PySpark script builds, and everything they need, no checks. The
-        # bronze and silver multi-assets run whole (their quarantine and ledger tables too).
+        # bronze and silver steps run whole (their quarantine and ledger tables too).
+        from lakehouse_assets.assets.bronze import bronze_assets
+        from lakehouse_assets.assets.silver import silver_entity_assets
+
+        whole_steps = [k for a in (*bronze_assets, *silver_entity_assets) for k in a.keys]
         return (
             AssetSelection.assets(
                 AssetKey(["gold", "fct_customer_metrics"]),
@@ -152,9 +156,8 @@ def asset_selection(kind: str, sensor_keys=None):
                 AssetKey(["ml", "ml_customer_features"]),
             )
             .upstream()
-            .required_multi_asset_neighbors()
-            .without_checks()
-        )
+            | AssetSelection.assets(*whole_steps)
+        ).without_checks()
     raise ValueError(f"unknown selection {kind!r}")
 
 

@@ -6,6 +6,7 @@ The start date bounds what the sensors and backfills consider; set LAKEHOUSE_PAR
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 
 from dagster import DailyPartitionsDefinition
@@ -22,7 +23,22 @@ daily_partitions = DailyPartitionsDefinition(
 
 def window_dates(start, end) -> list:
     """The calendar dates of a partition time window [start, end)."""
-    import datetime as dt
-
     first, last = start.date(), end.date()
     return [first + dt.timedelta(days=i) for i in range((last - first).days)]
+
+
+RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
+
+
+def run_window(tags: dict) -> tuple[dt.datetime, dt.datetime] | None:
+    """[start, end) of a run's daily partitions (from its tags), None for an unpartitioned run.
+
+    A range of partitions runs as one run (single-run backfill), so checks and steps that are
+    not partitioned themselves read the window from the run's tags."""
+    start, end = tags.get(RANGE_START), tags.get(RANGE_END)
+    if not start:
+        start = end = tags.get("dagster/partition")
+    if not start:
+        return None
+    first = dt.datetime.fromisoformat(start)
+    return first, dt.datetime.fromisoformat(end) + dt.timedelta(days=1)

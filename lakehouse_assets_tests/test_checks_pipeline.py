@@ -1,11 +1,14 @@
-"""The asset checks in real Dagster runs: a blocking failure stops the downstream asset; on
-the seeded lakehouse every check runs and passes, and gold.data_quality_summary records it."""
+"""The asset checks in real Dagster runs: a blocking failure commits nothing and stops the
+downstream asset; a check re-runs alone against the stored table; on the seeded lakehouse
+every check runs and passes, and gold.data_quality_summary records it."""
 
 import os
 
 from dagster import (
+    AssetCheckKey,
     AssetCheckSeverity,
     AssetKey,
+    AssetSelection,
     DagsterInstance,
     build_run_status_sensor_context,
     materialize,
@@ -13,7 +16,7 @@ from dagster import (
 
 from lakehouse_assets.assets.bronze import bronze_assets
 from lakehouse_assets.assets.silver import int_customer_orders, silver_entity_assets
-from lakehouse_assets.checks.definitions import quality_checks
+from lakehouse_assets.definitions import defs
 from lakehouse_assets.checks.results import run_failure_summary
 from lakehouse_assets.resources import LakehouseStorage, QualitySettings, build_resources
 from lakehouse_assets.sensors import recorded_failure_summary, run_failure_report
@@ -41,25 +44,38 @@ def _write_landing(root):
             f.write(text)
 
 
-def _check(table: str, name: str):
-    key = AssetKey(table.split("."))
-    return next(c for c in quality_checks if any(k.asset_key == key and k.name == name
-                                                  for k in c.check_keys))
+def _delta_version(storage, layer: str, table: str) -> int:
+    from lakehouse_assets.resources.delta_io_manager import last_commit
+
+    return last_commit(None, storage.table_path(layer, table))[0]
 
 
-def test_blocking_orphan_check_stops_the_downstream_asset(spark, tmp_path):
+STEPS = [*bronze_assets, *silver_entity_assets, int_customer_orders]
+
+
+def test_a_failed_blocking_rule_commits_nothing_and_says_why(spark, tmp_path):
     storage = LakehouseStorage(
         lakehouse_root=str(tmp_path / "lakehouse"), landing_root=str(tmp_path / "landing")
     )
     _write_landing(storage.landing_root)
+    # A deployment that accepts half its items arriving before their orders publishes the day,
+    # and the check result shows the limit it was held to.
+    lenient = materialize(
+        STEPS, partition_key=DAY,
+        resources=build_resources(storage, QualitySettings(max_orphan_share=0.5)),
+    )
+    lenient_items = {(e.asset_key.to_user_string(), e.check_name): e
+                     for e in lenient.get_asset_check_evaluations()}[
+        ("silver/stg_order_items", "referential_integrity")]
+    assert lenient_items.passed
+    assert lenient_items.metadata["threshold"].value == "orphan share <= 50.00%"
+    published = {t: _delta_version(storage, "silver", t)
+                 for t in ("stg_order_items", "quarantine_order_items", "int_customer_orders")}
+
+    # The default limit (1 %): the items step audits its output before the commit and fails.
     instance = DagsterInstance.ephemeral()
     result = materialize(
-        [*bronze_assets, *silver_entity_assets, int_customer_orders,
-         _check("silver.stg_order_items", "referential_integrity"),
-         _check("silver.stg_orders", "referential_integrity")],
-        partition_key=DAY,
-        resources=build_resources(storage),
-        raise_on_error=False,
+        STEPS, partition_key=DAY, resources=build_resources(storage), raise_on_error=False,
         instance=instance,
     )
     evaluations = {(e.asset_key.to_user_string(), e.check_name): e
@@ -72,10 +88,13 @@ def test_blocking_orphan_check_stops_the_downstream_asset(spark, tmp_path):
         {"order_item_id": "i2", "order_id": "o404", "product_id": "p1"}
     ]
     assert evaluations[("silver/stg_orders", "referential_integrity")].passed
-    # The items were written (the check runs on what was materialized) ...
-    assert result.asset_materializations_for_node("silver_order_items")
-    # ... but the blocking failure kept the downstream table from materializing.
-    assert not result.asset_materializations_for_node("silver__int_customer_orders")
+    # Nothing was committed: both tables of the step and the downstream table keep the
+    # version the lenient run published, for every reader.
+    assert not result.asset_materializations_for_node("silver_order_items")
+    assert not result.asset_materializations_for_node("silver_int_customer_orders")
+    assert {t: _delta_version(storage, "silver", t) for t in published} == published
+    # The steps that passed their audit did publish.
+    assert result.asset_materializations_for_node("silver_orders")
 
     # The console says why: table, rule, counts, keys, the limit and the setting that tunes it.
     summary = run_failure_summary(
@@ -91,24 +110,23 @@ def test_blocking_orphan_check_stops_the_downstream_asset(spark, tmp_path):
         dagster_instance=instance, dagster_run=result.dagster_run,
     ))
 
-    # The limit is configuration: a deployment that accepts half its items arriving before their
-    # orders passes, and the result shows the limit it was held to.
-    lenient = materialize(
-        [*bronze_assets, *silver_entity_assets, int_customer_orders,
-         _check("silver.stg_order_items", "referential_integrity")],
-        partition_key=DAY,
-        resources=build_resources(storage, QualitySettings(max_orphan_share=0.5)),
-        selection=[AssetKey(["silver", t]) for t in
-                   ("stg_order_items", "quarantine_order_items", "int_customer_orders")],
+    # A rule re-runs alone against the stored table (the lenient run's items), writing nothing;
+    # without a partition it audits every landing date.
+    alone = materialize(
+        STEPS, resources=build_resources(storage), raise_on_error=False,
+        selection=AssetSelection.checks(
+            AssetCheckKey(AssetKey(["silver", "stg_order_items"]), "referential_integrity")
+        ),
     )
-    (items,) = lenient.get_asset_check_evaluations()
-    assert items.passed and items.metadata["threshold"].value == "orphan share <= 50.00%"
-    assert lenient.asset_materializations_for_node("silver__int_customer_orders")
+    (stored_items,) = alone.get_asset_check_evaluations()
+    assert not stored_items.passed and stored_items.metadata["rows_failed"].value == 1
+    assert not alone.get_asset_materialization_events()
+    assert {t: _delta_version(storage, "silver", t) for t in published} == published
 
 
 def test_every_check_passes_on_the_seeded_lakehouse(seeded_lakehouse):
     evaluations = seeded_lakehouse.result.get_asset_check_evaluations()
-    declared = {k for c in quality_checks for k in c.check_keys}
+    declared = set(defs.resolve_asset_graph().asset_check_keys)
     assert {e.asset_check_key for e in evaluations} == declared
     failed = {
         (e.asset_key.to_user_string(), e.check_name): {
@@ -129,7 +147,7 @@ def test_data_quality_summary_holds_one_row_per_rule(seeded_lakehouse):
     rows = summary.collect()
     run_id = seeded_lakehouse.result.run_id
     assert {r["run_id"] for r in rows} == {run_id}
-    assert len(rows) == len({k for c in quality_checks for k in c.check_keys})
+    assert len(rows) == len(defs.resolve_asset_graph().asset_check_keys)
     evaluations = {(e.asset_key.to_user_string().replace("/", "."), e.check_name): e
                    for e in seeded_lakehouse.result.get_asset_check_evaluations()}
     for r in rows:

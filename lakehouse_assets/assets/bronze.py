@@ -8,18 +8,11 @@ metadata), ``bronze.quarantine_<dataset>`` (records that could not be parsed at 
 
 import datetime as dt
 
-from dagster import (
-    AssetExecutionContext,
-    BackfillPolicy,
-    MetadataValue,
-    Output,
-    multi_asset,
-)
+from dagster import AssetExecutionContext, MetadataValue, Output
 
-from lakehouse_assets.assets.factory import table_out
+from lakehouse_assets.assets.factory import Table, step
 from lakehouse_assets.landing import DATASETS, scan_landing_zone
-from lakehouse_assets.partitions import daily_partitions, window_dates
-from lakehouse_assets.resources import LakehouseStorage, SparkResource
+from lakehouse_assets.partitions import window_dates
 from lakehouse_assets.resources.delta_io_manager import read_table
 from lakehouse_assets.transforms.bronze import PreviousIngestion, ingest_files
 
@@ -34,34 +27,32 @@ def bronze_table_names(dataset: str) -> tuple[str, str, str]:
 def build_bronze_asset(dataset: str):
     spec = DATASETS[dataset]
     rows_table, quarantine_table, ledger_table = bronze_table_names(dataset)
+    tables = [
+        Table(
+            "bronze", rows_table,
+            f"Every row of the landed `{dataset}` CSV files, typed per the landing contract; "
+            "unparseable values in `_rescued_data`.",
+            BY_LINE, automated=False,
+        ),
+        Table(
+            "bronze", quarantine_table,
+            f"`{dataset}` records that could not be parsed as CSV, with the raw text and the "
+            "reason.",
+            BY_LINE, automated=False,
+        ),
+        Table(
+            "bronze", ledger_table,
+            f"Ingestion ledger of `{dataset}`: one row per landing file with its size, content "
+            "hash, counts and status (loaded, unchanged, failed).",
+            BY_FILE, automated=False,
+        ),
+    ]
 
-    @multi_asset(
-        name=f"bronze_{dataset}",
-        outs={
-            f"bronze__{rows_table}": table_out(
-                "bronze", rows_table,
-                f"Every row of the landed `{dataset}` CSV files, typed per the landing "
-                "contract; unparseable values in `_rescued_data`.",
-                BY_LINE,
-            ),
-            f"bronze__{quarantine_table}": table_out(
-                "bronze", quarantine_table,
-                f"`{dataset}` records that could not be parsed as CSV, with the raw text and "
-                "the reason.",
-                BY_LINE,
-            ),
-            f"bronze__{ledger_table}": table_out(
-                "bronze", ledger_table,
-                f"Ingestion ledger of `{dataset}`: one row per landing file with its size, "
-                "content hash, counts and status (loaded, unchanged, failed).",
-                BY_FILE,
-            ),
-        },
-        partitions_def=daily_partitions,
-        backfill_policy=BackfillPolicy.single_run(),
-    )
-    def _bronze(context: AssetExecutionContext, spark: SparkResource, storage: LakehouseStorage):
-        session = spark.spark_session
+    # New files are requested by the landing-zone sensor, not by automation.
+    @step(f"bronze_{dataset}", tables, partitioned=True, together=True)
+    def _bronze(context: AssetExecutionContext) -> dict:
+        session = context.resources.spark.spark_session
+        storage = context.resources.storage
         window = context.partition_time_window
         scan = scan_landing_zone(
             storage.landing, datasets=(dataset,), dates=set(window_dates(window.start, window.end))
@@ -93,9 +84,11 @@ def build_bronze_asset(dataset: str):
             "files_unchanged": MetadataValue.int(batch.files_unchanged),
             "files_failed": MetadataValue.int(batch.files_failed),
         }
-        yield Output(batch.bronze, output_name=f"bronze__{rows_table}", metadata=files)
-        yield Output(batch.quarantine, output_name=f"bronze__{quarantine_table}")
-        yield Output(batch.ledger, output_name=f"bronze__{ledger_table}", metadata=files)
+        return {
+            rows_table: Output(batch.bronze, metadata=files),
+            quarantine_table: batch.quarantine,
+            ledger_table: Output(batch.ledger, metadata=files),
+        }
 
     return _bronze
 

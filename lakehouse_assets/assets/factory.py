@@ -1,17 +1,48 @@
-"""One way to declare a table asset: a plain transform function plus the tables it reads.
+"""One way to declare the steps that write lakehouse tables: write, audit, publish.
 
-Assets stay thin: they bind upstream tables (loaded by the Delta IO manager) to a function
-from ``lakehouse_assets.transforms`` and return its DataFrame; gold tables also get seed 001's
-metadata columns (``silver_source_tables``, ``processing_timestamp``, ``layer``).
+A step is a multi-asset that computes one or more tables (``Table``) and:
+
+1. computes each table's DataFrame and caches it once;
+2. audits it: every quality rule of the step's tables (``checks.catalog``) is evaluated on
+   what the Delta table will hold after the write (``resources.delta_io_manager.pending_write``),
+   before anything is committed; each rule is a check of its table (``check_specs``);
+3. publishes: only when no blocking rule failed are the outputs handed to the Delta IO manager,
+   which commits them. Otherwise nothing is committed (every table stays at its previous
+   version for every reader), Dagster fails the step and downstream tables do not run.
+
+Steps are subsettable: selecting only a table's checks (``dagster asset check``, or the UI's
+"Execute" on a check) evaluates them against the stored tables, without writing anything.
+
+``table_asset`` and ``tables_step`` declare gold, silver and ML tables from plain transforms:
+the step's inputs are the transforms' parameter names, which are table names.
 """
 
-from collections.abc import Callable, Sequence
+import inspect
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 
-from dagster import AssetIn, AssetOut, AutomationCondition, Output, asset
+from dagster import (
+    AssetCheckKey,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetExecutionContext,
+    AssetIn,
+    AssetKey,
+    AssetOut,
+    AutomationCondition,
+    BackfillPolicy,
+    Failure,
+    Output,
+    multi_asset,
+)
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from lakehouse_assets.catalog import column_descriptions
+from lakehouse_assets.catalog import COLUMN_DESCRIPTIONS, column_descriptions
+from lakehouse_assets.checks.catalog import QualityRule, RuleInputs, rules_of
+from lakehouse_assets.checks.results import describe_failure
+from lakehouse_assets.partitions import daily_partitions, run_window
+from lakehouse_assets.resources.delta_io_manager import pending_write, revisited_dates
 
 # Downstream tables follow their inputs without manual steps once the automation sensor runs.
 # eager() alone only updates the latest daily partition and waits while any parent partition
@@ -22,23 +53,161 @@ AUTOMATION = AutomationCondition.eager().without(
     AutomationCondition.in_latest_time_window()
 ).without(~AutomationCondition.any_deps_missing())
 
-
 TABLE_KINDS = {"spark", "delta"}
 
+# Every table of the lakehouse by its name (table names are unique across layers).
+TABLE_NAMES = {name.split(".", 1)[1]: name for name in COLUMN_DESCRIPTIONS}
 
-def table_out(
-    layer: str, table: str, description: str, metadata: dict, automation_condition=None
-) -> AssetOut:
-    """An output of a multi-asset that is the Delta table ``<layer>.<table>``: its key, group,
-    kinds and, for the IO manager, its merge metadata and column descriptions."""
-    return AssetOut(
-        key=[layer, table],
-        description=description,
-        metadata={**metadata, "column_descriptions": column_descriptions(layer, table)},
-        group_name=layer,
-        kinds=TABLE_KINDS,
-        automation_condition=automation_condition,
+
+@dataclass(frozen=True)
+class Table:
+    """A table a step writes: ``[layer, name]``, what it holds, and how it is written
+    (``write``: the Delta IO manager's merge metadata; empty: replaced whole)."""
+
+    layer: str
+    name: str
+    description: str
+    write: Mapping = field(default_factory=dict)
+    automated: bool = True  # follows its inputs under the automation sensor
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.layer}.{self.name}"
+
+    @property
+    def key(self) -> AssetKey:
+        return AssetKey([self.layer, self.name])
+
+    def out(self) -> AssetOut:
+        return AssetOut(
+            key=self.key,
+            description=self.description,
+            # Column descriptions travel as definition metadata to the IO manager (UI schema).
+            metadata={**self.write, "column_descriptions": column_descriptions(self.layer, self.name)},
+            group_name=self.layer,
+            kinds=TABLE_KINDS,
+            automation_condition=AUTOMATION if self.automated else None,
+            # Not yielded when a blocking rule fails: nothing is committed.
+            is_required=False,
+        )
+
+
+def _check_spec(rule: QualityRule, written: set[str]) -> AssetCheckSpec:
+    return AssetCheckSpec(
+        rule.name,
+        asset=AssetKey(rule.asset_key),
+        description=rule.description,
+        blocking=rule.blocking,
+        # Tables the rule reads besides the step's own: the step waits for them.
+        additional_deps=[AssetKey(t.split(".")) for t in rule.reads if t not in written],
     )
+
+
+def _blocks(rule: QualityRule, result) -> bool:
+    return rule.blocking and not result.passed and result.severity == AssetCheckSeverity.ERROR.value
+
+
+def evaluate_rules(
+    context: AssetExecutionContext, rules: Sequence[QualityRule], pending: dict
+) -> Iterator:
+    """Evaluate ``rules`` (against ``pending`` writes, else the stored tables): yields
+    ``(rule, RuleResult)`` and logs every failure in the run's log."""
+    resources = context.resources
+    inputs = RuleInputs(
+        resources.spark.spark_session, resources.storage, run_window(context.run.tags),
+        resources.quality.thresholds(), pending,
+    )
+    for rule in rules:
+        result = rule.evaluate(inputs)
+        if not result.passed:
+            # Every run's log (sensor-started ones too) says why, not only the UI.
+            log = context.log.error if _blocks(rule, result) else context.log.warning
+            log(describe_failure(rule.table, rule.name, result.to_check_result(rule.setting).metadata))
+        yield rule, result
+
+
+def step(
+    name: str,
+    tables: Sequence[Table],
+    *,
+    ins: Mapping[str, AssetIn] | None = None,
+    deps: Sequence[AssetKey] = (),
+    partitioned: bool = False,
+    together: bool = False,
+):
+    """Decorate ``compute(context, **inputs) -> {table name: DataFrame | Output}`` into the
+    step writing ``tables`` with write, audit, publish. ``together``: the tables come from one
+    classification and are only written all at once."""
+    by_name = {t.name: t for t in tables}
+    written = {t.full_name for t in tables}
+    rules = [rule for t in tables for rule in rules_of(t.full_name)]
+
+    def decorate(compute: Callable[..., Mapping]):
+        @multi_asset(
+            name=name,
+            outs={t.name: t.out() for t in tables},
+            ins=dict(ins or {}),
+            deps=list(deps),
+            check_specs=[_check_spec(rule, written) for rule in rules],
+            can_subset=True,
+            partitions_def=daily_partitions if partitioned else None,
+            backfill_policy=BackfillPolicy.single_run() if partitioned else None,
+            required_resource_keys={"spark", "storage", "quality"},
+        )
+        def _step(context: AssetExecutionContext, **inputs):
+            selected = [t for t in tables if t.key in context.selected_asset_keys]
+            checks = [
+                r for r in rules
+                if AssetCheckKey(AssetKey(r.asset_key), r.name) in context.selected_asset_check_keys
+            ]
+            if not selected:  # only checks selected: audit the stored tables
+                for rule, result in evaluate_rules(context, checks, {}):
+                    yield result.to_check_result(rule.setting, (rule.asset_key, rule.name))
+                return
+            if together and len(selected) < len(tables):
+                raise Failure(
+                    f"{name} writes {', '.join(t.full_name for t in tables)} together (they come "
+                    "from one pass over the same input); select all of them."
+                )
+            outputs = {
+                table: value if isinstance(value, Output) else Output(value)
+                for table, value in compute(context, **inputs).items()
+                if by_name[table] in selected
+            }
+            yield from _write_audit_publish(context, outputs, by_name, checks)
+
+        return _step
+
+    return decorate
+
+
+def _write_audit_publish(context, outputs: dict, by_name: dict, checks: list) -> Iterator:
+    spark = context.resources.spark.spark_session
+    storage = context.resources.storage
+    window = context.partition_time_window if context.assets_def.partitions_def else None
+    cached = [out.value.persist() for out in outputs.values()]
+    try:
+        pending = {}
+        for table_name, out in outputs.items():
+            table = by_name[table_name]
+            pending[table.full_name] = pending_write(
+                spark, table.full_name, storage.table_path(table.layer, table.name),
+                dict(table.write), out.value, window, revisited_dates(out.metadata or {}),
+            )
+        results = list(evaluate_rules(context, checks, pending))
+        if not any(_blocks(rule, result) for rule, result in results):
+            for table_name, out in outputs.items():
+                yield Output(out.value, output_name=table_name, metadata=out.metadata)
+        else:
+            context.log.error(
+                f"Nothing was committed to {', '.join(by_name[t].full_name for t in outputs)}: "
+                "a blocking rule failed; the tables stay at their previous version."
+            )
+        for rule, result in results:
+            yield result.to_check_result(rule.setting, (rule.asset_key, rule.name))
+    finally:
+        for df in cached:
+            df.unpersist()
 
 
 def with_layer_metadata(df: DataFrame, layer: str, sources: Sequence[str]) -> DataFrame:
@@ -51,46 +220,44 @@ def with_layer_metadata(df: DataFrame, layer: str, sources: Sequence[str]) -> Da
     )
 
 
-def _input_name(table: str) -> str:
-    return table.split(".", 1)[1]
+def _inputs_of(transform: Callable) -> list[str]:
+    """The tables a transform reads: its parameters without a default, named after tables."""
+    params = [
+        name for name, p in inspect.signature(transform).parameters.items()
+        if p.default is inspect.Parameter.empty
+    ]
+    unknown = [p for p in params if p not in TABLE_NAMES]
+    if unknown:
+        raise ValueError(f"{transform.__name__}: parameters {unknown} name no lakehouse table.")
+    return params
 
 
-def table_asset(
-    layer: str,
-    table: str,
-    transform: Callable[..., DataFrame],
-    *,
-    inputs: Sequence[str],
-    description: str,
-    metadata: dict | None = None,
-    partitions_def=None,
-    backfill_policy=None,
-):
-    """An asset ``[layer, table]`` computed as ``transform(*inputs)`` (inputs: "layer.table").
+def tables_step(name: str, layer: str, tables: Sequence[tuple[str, Callable, str]]):
+    """One step computing several tables of ``layer`` from the same inputs, each
+    ``(table, transform, description)``: every input is read once for all of them.
 
-    ``transform`` returns a DataFrame, or ``(DataFrame, metadata)`` to attach metadata (charts,
+    A transform returns a DataFrame, or ``(DataFrame, metadata)`` to attach metadata (charts,
     model errors) to the materialization.
     """
-    ins = {_input_name(t): AssetIn(key=t.split(".")) for t in inputs}
-    add_lineage = layer == "gold"
+    reads = {t: _inputs_of(transform) for t, transform, _ in tables}
+    ins = {p: AssetIn(key=TABLE_NAMES[p].split(".")) for params in reads.values() for p in params}
 
-    @asset(
-        key=[layer, table],
-        ins=ins,
-        description=description,
-        # Column descriptions travel as definition metadata to the IO manager (UI schema).
-        metadata={"column_descriptions": column_descriptions(layer, table), **(metadata or {})},
-        group_name=layer,
-        kinds=TABLE_KINDS,
-        automation_condition=AUTOMATION,
-        partitions_def=partitions_def,
-        backfill_policy=backfill_policy,
-    )
-    def _table(**loaded: DataFrame) -> Output:
-        result = transform(*(loaded[_input_name(t)] for t in inputs))
-        df, extra_metadata = result if isinstance(result, tuple) else (result, {})
-        if add_lineage:
-            df = with_layer_metadata(df, layer, inputs)
-        return Output(df, metadata=extra_metadata)
+    @step(name, [Table(layer, t, description) for t, _, description in tables], ins=ins)
+    def _compute(context, **loaded: DataFrame) -> dict:
+        outputs = {}
+        for table, transform, _ in tables:
+            if AssetKey([layer, table]) not in context.selected_asset_keys:
+                continue
+            result = transform(*(loaded[p] for p in reads[table]))
+            df, metadata = result if isinstance(result, tuple) else (result, {})
+            if layer == "gold":
+                df = with_layer_metadata(df, layer, [TABLE_NAMES[p] for p in reads[table]])
+            outputs[table] = Output(df, metadata=metadata)
+        return outputs
 
-    return _table
+    return _compute
+
+
+def table_asset(layer: str, table: str, transform: Callable, description: str):
+    """The step of one table ``[layer, table]`` computed as ``transform(<its input tables>)``."""
+    return tables_step(f"{layer}_{table}", layer, [(table, transform, description)])

@@ -12,7 +12,6 @@ ml_customer_features = table_asset(
     "ml",
     "ml_customer_features",
     ml.ml_customer_features,
-    inputs=["gold.fct_customer_metrics", "silver.int_customer_orders"],
     description="Model-ready features per customer (seed 003 5.1): churn label, RFM, order "
     "value volatility, days between orders, order trend, CLV; as of the analysis date.",
 )

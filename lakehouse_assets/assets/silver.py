@@ -6,20 +6,10 @@ their previous version lives (``key_scope="table"``); an older landing date neve
 a newer version. The ``int_*`` tables are small and recomputed from silver in one write.
 """
 
-from dagster import (
-    AssetExecutionContext,
-    AssetIn,
-    AssetKey,
-    BackfillPolicy,
-    MetadataValue,
-    Output,
-    multi_asset,
-)
+from dagster import AssetExecutionContext, AssetIn, AssetKey, MetadataValue, Output
 from pyspark.sql import functions as F
 
-from lakehouse_assets.assets.factory import AUTOMATION, table_asset, table_out
-from lakehouse_assets.partitions import daily_partitions
-from lakehouse_assets.resources import LakehouseStorage, QualitySettings, SparkResource
+from lakehouse_assets.assets.factory import Table, step, table_asset
 from lakehouse_assets.resources.delta_io_manager import REVISITED_DATES, read_table
 from lakehouse_assets.transforms import intermediate
 from lakehouse_assets.transforms.silver import (
@@ -59,44 +49,33 @@ def build_silver_asset(entity: str):
         [AssetKey(["silver", f"stg_{spec.parent}"]), AssetKey(["silver", f"quarantine_{spec.parent}"])]
         if spec.parent else []
     )
+    tables = [
+        Table(
+            "silver", f"stg_{entity}",
+            f"Current version of each {entity} record (seed 003 module 2 cleaning; latest "
+            "landing date wins, then the last row in file order).",
+            {"merge_keys": [spec.key], "partition_expr": "_landing_date", "key_scope": "table"},
+        ),
+        Table(
+            "silver", f"quarantine_{entity}",
+            f"Bronze {entity} rows that silver rejected, with every reason.",
+            {"merge_keys": ["_source_file", "_line_number"], "partition_expr": "_landing_date"},
+        ),
+    ]
 
-    @multi_asset(
-        name=f"silver_{entity}",
-        ins={"bronze": AssetIn(key=["bronze", entity])},
-        deps=parent_tables,
-        outs={
-            f"stg_{entity}": table_out(
-                "silver", f"stg_{entity}",
-                f"Current version of each {entity} record (seed 003 module 2 cleaning; latest "
-                "landing date wins, then the last row in file order).",
-                {"merge_keys": [spec.key], "partition_expr": "_landing_date",
-                 "key_scope": "table"},
-                automation_condition=AUTOMATION,
-            ),
-            f"quarantine_{entity}": table_out(
-                "silver", f"quarantine_{entity}",
-                f"Bronze {entity} rows that silver rejected, with every reason.",
-                {"merge_keys": ["_source_file", "_line_number"], "partition_expr": "_landing_date"},
-                automation_condition=AUTOMATION,
-            ),
-        },
-        partitions_def=daily_partitions,
-        backfill_policy=BackfillPolicy.single_run(),
+    # Both tables come from one classification of the window's bronze rows.
+    @step(
+        f"silver_{entity}", tables, ins={"bronze": AssetIn(key=["bronze", entity])},
+        deps=parent_tables, partitioned=True, together=True,
     )
-    def _silver(
-        context: AssetExecutionContext,
-        bronze,
-        spark: SparkResource,
-        storage: LakehouseStorage,
-        quality: QualitySettings,
-    ):
-        limits = quality.plausibility()
+    def _silver(context: AssetExecutionContext, bronze) -> dict:
+        limits = context.resources.quality.plausibility()
         rejected, revisit = None, []
         if spec.parent:
             bronze, rejected, revisit = _with_rejected_parents(
-                context, spark.spark_session, storage, spec, bronze
+                context, context.resources.spark.spark_session, context.resources.storage,
+                spec, bronze,
             )
-        # Both outputs come from one classification of the window's bronze rows.
         silver, quarantine = build_silver(bronze.persist(), spec, limits, rejected)
         metadata = {
             "plausibility_limits": MetadataValue.json(
@@ -104,8 +83,10 @@ def build_silver_asset(entity: str):
             ),
             REVISITED_DATES: MetadataValue.json([d.isoformat() for d in revisit]),
         }
-        yield Output(silver, output_name=f"stg_{entity}", metadata=metadata)
-        yield Output(quarantine, output_name=f"quarantine_{entity}", metadata=metadata)
+        return {
+            f"stg_{entity}": Output(silver, metadata=metadata),
+            f"quarantine_{entity}": Output(quarantine, metadata=metadata),
+        }
 
     return _silver
 
@@ -116,7 +97,6 @@ int_customer_orders = table_asset(
     "silver",
     "int_customer_orders",
     intermediate.int_customer_orders,
-    inputs=["silver.stg_orders", "silver.stg_order_items"],
     description="One row per completed order with its subtotal, total and item count "
     "(seed 003 3.1).",
 )
@@ -124,7 +104,6 @@ int_customer_rfm = table_asset(
     "silver",
     "int_customer_rfm",
     intermediate.int_customer_rfm,
-    inputs=["silver.int_customer_orders"],
     description="Recency, frequency, monetary value and their 1-5 scores per customer with a "
     "completed order, as of the analysis date (seed 003 3.2).",
 )
@@ -132,7 +111,6 @@ int_product_metrics = table_asset(
     "silver",
     "int_product_metrics",
     intermediate.int_product_metrics,
-    inputs=["silver.stg_products", "silver.stg_order_items", "silver.stg_orders"],
     description="Sales of every product over completed orders, zeros where unsold "
     "(seed 003 3.3).",
 )

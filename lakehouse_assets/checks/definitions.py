@@ -1,78 +1,40 @@
-"""Every QualityRule of the catalog as a Dagster asset check.
+"""The reconciliations between tables written by different steps, as one check step.
 
-Integrity rules are ``blocking=True`` and fail with severity ERROR (the run's downstream
-assets of the table are not materialized); trend and freshness rules warn and do not block.
-Each check's metadata carries its counts, a few offending keys and the threshold, so the
-UI's check history shows them over time.
-
-Checks on daily-partitioned tables evaluate the run's landing dates only. They are not
-partitioned checks themselves: the lakehouse runs a range of partitions in one run
-(single-run backfill), so the window comes from the run's partition tags
-(``dagster/asset_partition_range_start/end``, or ``dagster/partition``) and is applied as a
-literal ``_landing_date`` predicate.
+Every other rule is audited in the step that writes its table, before the commit
+(``assets.factory``). A reconciliation of several tables (daily sales against customer
+metrics, product revenue against daily sales) can only be evaluated once all of them are
+written, so it runs after them, in this step; it is blocking: the tables downstream of the
+table it is attached to do not run when it fails.
 """
 
-import datetime as dt
+from dagster import AssetCheckExecutionContext, AssetCheckSpec, AssetKey, multi_asset_check
 
-from dagster import AssetCheckExecutionContext, AssetCheckResult, AssetKey, asset_check
-
-from lakehouse_assets.checks.catalog import ALL_RULES, QualityRule, RuleInputs
-from lakehouse_assets.checks.results import RuleResult, describe_failure
-from lakehouse_assets.resources import LakehouseStorage, QualitySettings, SparkResource
-
-RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
-
-# Results already computed in this process, per (run, table, check): the summary asset and
-# the checks of one run share them instead of evaluating a rule twice (in-process executor).
-_EVALUATED: dict[tuple[str, str, str], RuleResult] = {}
+from lakehouse_assets.assets.factory import evaluate_rules
+from lakehouse_assets.checks.catalog import RECONCILIATION_RULES
 
 
-def run_window(tags: dict) -> tuple[dt.datetime, dt.datetime] | None:
-    """[start, end) of the run's daily partitions, or None for an unpartitioned run."""
-    start, end = tags.get(RANGE_START), tags.get(RANGE_END)
-    if not start:
-        start = end = tags.get("dagster/partition")
-    if not start:
-        return None
-    first = dt.datetime.fromisoformat(start)
-    return first, dt.datetime.fromisoformat(end) + dt.timedelta(days=1)
-
-
-def evaluate(rule: QualityRule, inputs: RuleInputs, run_id: str | None = None) -> RuleResult:
-    cache_key = (run_id, rule.table, rule.name)
-    if run_id and cache_key in _EVALUATED:
-        return _EVALUATED[cache_key]
-    result = rule.evaluate(inputs)
-    if run_id:
-        _EVALUATED[cache_key] = result
-    return result
-
-
-def build_check(rule: QualityRule):
-    @asset_check(
-        asset=AssetKey(rule.asset_key),
-        name=rule.name,
-        description=rule.description,
-        blocking=rule.blocking,
-        additional_deps=[AssetKey(t.split(".")) for t in rule.reads],
-    )
-    def _check(
-        context: AssetCheckExecutionContext,
-        spark: SparkResource,
-        storage: LakehouseStorage,
-        quality: QualitySettings,
-    ) -> AssetCheckResult:
-        inputs = RuleInputs(
-            spark.spark_session, storage, run_window(context.run.tags), quality.thresholds()
+@multi_asset_check(
+    name="cross_table_reconciliation",
+    specs=[
+        AssetCheckSpec(
+            rule.name,
+            asset=AssetKey(rule.asset_key),
+            description=rule.description,
+            blocking=rule.blocking,
+            additional_deps=[AssetKey(t.split(".")) for t in rule.reads],
         )
-        result = evaluate(rule, inputs, context.run.run_id).to_check_result(rule.setting)
-        if not result.passed:
-            # Every run's log (sensor-started ones too) says why, not only the UI.
-            log = context.log.error if rule.blocking else context.log.warning
-            log(describe_failure(rule.table, rule.name, result.metadata))
-        return result
+        for rule in RECONCILIATION_RULES
+    ],
+    can_subset=True,
+    required_resource_keys={"spark", "storage", "quality"},
+)
+def cross_table_reconciliation(context: AssetCheckExecutionContext):
+    selected = context.selected_asset_check_keys
+    rules = [r for r in RECONCILIATION_RULES if any(
+        k.asset_key == AssetKey(r.asset_key) and k.name == r.name for k in selected
+    )]
+    for rule, result in evaluate_rules(context, rules, {}):
+        yield result.to_check_result(rule.setting, (rule.asset_key, rule.name))
 
-    return _check
 
-
-quality_checks = [build_check(rule) for rule in ALL_RULES]
+quality_checks = [cross_table_reconciliation]

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from dagster import AssetCheckResult, AssetCheckSeverity, MetadataValue
+from dagster import AssetCheckResult, AssetCheckSeverity, AssetKey, MetadataValue
 
 ERROR = "ERROR"
 WARN = "WARN"
@@ -29,8 +29,11 @@ class RuleResult:
     details: dict = field(default_factory=dict)
     description: str = ""
 
-    def to_check_result(self, setting: str | None = None) -> AssetCheckResult:
-        """The Dagster result; ``setting`` names the quality setting that tunes its limit."""
+    def to_check_result(
+        self, setting: str | None = None, check: tuple[list[str], str] | None = None
+    ) -> AssetCheckResult:
+        """The Dagster result; ``setting`` names the quality setting that tunes its limit.
+        ``check`` (asset key, check name) is needed where one step evaluates several checks."""
         severity = AssetCheckSeverity.WARN if self.severity == WARN else AssetCheckSeverity.ERROR
         metadata = {
             "rows_checked": MetadataValue.int(int(self.rows_checked)),
@@ -46,7 +49,10 @@ class RuleResult:
             metadata["summary"] = MetadataValue.text(self.description)
         if setting:
             metadata["setting"] = MetadataValue.text(setting)
-        return AssetCheckResult(passed=bool(self.passed), severity=severity, metadata=metadata)
+        target = {"asset_key": AssetKey(check[0]), "check_name": check[1]} if check else {}
+        return AssetCheckResult(
+            passed=bool(self.passed), severity=severity, metadata=metadata, **target
+        )
 
 
 def describe_failure(table: str, check: str, metadata: Mapping[str, Any]) -> str:

@@ -1,9 +1,9 @@
 """``gold.data_quality_summary``: every rule's outcome per run, table and rule, for SQL.
 
-Design: an asset downstream of every checked table that evaluates the same rules with the
-same plain functions (``checks.catalog``) and writes one row per rule. Results the run's
-checks already computed in this process are reused, so a rule runs once per run; with
-another executor the summary recomputes them (same functions, same data, same result).
+Design: an asset downstream of every checked table that writes one row per check evaluation
+of its run, read from the run's own event log: the very results the steps recorded (each
+table's rules are audited in the step that writes it), with any executor and without
+evaluating a rule twice.
 
 It is daily-partitioned and merged on (run_id, table_name, rule) without a partition column:
 each run adds its rows and history accumulates. Limitation: when a blocking check fails, the
@@ -14,14 +14,21 @@ history, and the next successful run records the table's state.
 import datetime as dt
 import json
 
-from dagster import AssetExecutionContext, AssetKey, BackfillPolicy, MetadataValue, Output, asset
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    BackfillPolicy,
+    DagsterEventType,
+    MetadataValue,
+    Output,
+    asset,
+)
 from pyspark.sql import types as T
 
 from lakehouse_assets.assets.factory import TABLE_KINDS
-from lakehouse_assets.checks.catalog import ALL_RULES, RuleInputs
-from lakehouse_assets.checks.definitions import evaluate, run_window
-from lakehouse_assets.partitions import daily_partitions
-from lakehouse_assets.resources import LakehouseStorage, QualitySettings, SparkResource
+from lakehouse_assets.checks.catalog import ALL_RULES
+from lakehouse_assets.partitions import daily_partitions, run_window
+from lakehouse_assets.resources import SparkResource
 
 SUMMARY_SCHEMA = T.StructType([
     T.StructField("run_id", T.StringType(), False),
@@ -43,18 +50,28 @@ SUMMARY_SCHEMA = T.StructType([
 _checked_tables = sorted({r.table for r in ALL_RULES} | {t for r in ALL_RULES for t in r.reads})
 
 
-def summary_rows(results, run_id: str, window, checked_at: dt.datetime) -> list[tuple]:
+def _value(metadata: dict, name: str):
+    item = metadata.get(name)
+    return getattr(item, "value", item)
+
+
+def summary_rows(evaluations, run_id: str, window, checked_at: dt.datetime) -> list[tuple]:
+    """One row per check (``AssetCheckEvaluation``s of the run; the last one of a check wins)."""
     start, end = (window[0].date(), (window[1] - dt.timedelta(days=1)).date()) if window else (
         None, None)
-    return [
-        (
-            run_id, rule.table, rule.name, int(res.rows_checked), int(res.rows_failed),
-            None if res.rows_quarantined is None else int(res.rows_quarantined),
-            bool(res.passed), res.severity, rule.blocking, str(res.threshold),
-            json.dumps(res.sample_keys, default=str), start, end, checked_at,
-        )
-        for rule, res in results
-    ]
+    latest = {(".".join(e.asset_key.path), e.check_name): e for e in evaluations}
+    rows = []
+    for (table, rule), e in sorted(latest.items()):
+        meta = e.metadata
+        quarantined = _value(meta, "rows_quarantined")
+        rows.append((
+            run_id, table, rule, int(_value(meta, "rows_checked") or 0),
+            int(_value(meta, "rows_failed") or 0),
+            None if quarantined is None else int(quarantined),
+            bool(e.passed), e.severity.value, bool(e.blocking), str(_value(meta, "threshold")),
+            json.dumps(_value(meta, "sample_keys") or [], default=str), start, end, checked_at,
+        ))
+    return rows
 
 
 @asset(
@@ -68,22 +85,21 @@ def summary_rows(results, run_id: str, window, checked_at: dt.datetime) -> list[
     partitions_def=daily_partitions,
     backfill_policy=BackfillPolicy.single_run(),
 )
-def data_quality_summary(
-    context: AssetExecutionContext,
-    spark: SparkResource,
-    storage: LakehouseStorage,
-    quality: QualitySettings,
-) -> Output:
+def data_quality_summary(context: AssetExecutionContext, spark: SparkResource) -> Output:
     session = spark.spark_session
-    window = run_window(context.run.tags)
-    inputs = RuleInputs(session, storage, window, quality.thresholds())
     run_id = context.run.run_id
-    results = [(rule, evaluate(rule, inputs, run_id)) for rule in ALL_RULES]
+    evaluations = [
+        record.dagster_event.event_specific_data
+        for record in context.instance.all_logs(
+            run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION
+        )
+    ]
     # checked_at is metadata about the check, not business logic.
     now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
-    df = session.createDataFrame(summary_rows(results, run_id, window, now), SUMMARY_SCHEMA)
-    failed = [f"{r.table}.{r.name}" for r, res in results if not res.passed]
+    rows = summary_rows(evaluations, run_id, run_window(context.run.tags), now)
+    df = session.createDataFrame(rows, SUMMARY_SCHEMA)
+    failed = [f"{r[1]}.{r[2]}" for r in rows if not r[6]]
     return Output(df, metadata={
-        "rules": MetadataValue.int(len(results)),
+        "rules": MetadataValue.int(len(rows)),
         "rules_failed": MetadataValue.json(failed),
     })

@@ -274,6 +274,43 @@ class MergePlan:
                 f"{sorted({str(r['_date']) for r in offenders})}; nothing was written."
             )
 
+    def after_merge(self, stored: Any, source: Any) -> Any:
+        """The rows the table holds once ``source`` is merged into ``stored``: the same
+        semantics as ``merge``, as a DataFrame, so that rules can audit a write before it is
+        committed (write, audit, publish)."""
+        from pyspark.sql import functions as F
+
+        if stored is None:
+            return source
+        keys = list(self.merge_keys)
+
+        def union(*parts: Any) -> Any:
+            return reduce(lambda a, b: a.unionByName(b, allowMissingColumns=True), parts)
+
+        if not self.partition_expr:  # upsert: the output's keys replace theirs
+            return union(stored.join(source.select(*keys), keys, "left_anti"), source)
+        if self.replaces_window:
+            return union(stored.where(f"NOT ({self.window()})"), source)
+        # key_scope="table": a key matches wherever it lives; the newer partition wins; rows
+        # of the window that the output no longer carries are deleted.
+        p = self.partition_expr
+        source_p = source.select(*keys, F.col(p).alias("_source_p"))
+        stored_p = stored.select(*keys, F.col(p).alias("_stored_p"))
+        kept = (
+            stored.join(source_p, keys, "left")
+            .where(
+                (F.col("_source_p").isNull() & ~F.expr(self.window()))
+                | (F.col("_source_p") < F.col(p))
+            )
+            .drop("_source_p")
+        )
+        won = (
+            source.join(stored_p, keys, "left")
+            .where(F.col("_stored_p").isNull() | (F.col(p) >= F.col("_stored_p")))
+            .drop("_stored_p")
+        )
+        return union(kept, won)
+
     def merge(self, spark: Any, source: Any, path: str) -> None:
         """One MERGE commit (or the table's first write)."""
         if not table_exists(spark, path):
@@ -321,6 +358,49 @@ class MergePlan:
             )
         finally:
             spark.catalog.dropTempView(view)
+
+
+@dataclass(frozen=True)
+class PendingWrite:
+    """An output before its commit: the output itself, and the table as it will be."""
+
+    source: Any  # the output (cached by the caller)
+    table: Any  # the whole table after the write
+    plan: MergePlan | None  # None: the output replaces the whole table
+
+    def landed(self, start: dt.datetime, end: dt.datetime, column: str) -> Any:
+        """The table's rows of [start, end) on ``column`` after the write."""
+        plan = self.plan
+        if plan and plan.replaces_window and not plan.revisited and (plan.start, plan.end) == (
+            start, end
+        ):
+            return self.source  # the output is exactly the window's new content
+        return self.table.where(window_predicate(column, start, end))
+
+
+def pending_write(
+    spark: Any,
+    name: str,
+    path: str,
+    meta: dict[str, Any],
+    source: Any,
+    window: Any = None,
+    revisited: Sequence[dt.date] = (),
+) -> PendingWrite:
+    """What writing ``source`` to the table at ``path`` would leave there, for an asset with
+    definition metadata ``meta`` and partition time window ``window`` (None: unpartitioned).
+    Nothing is written."""
+    if window is None:
+        return PendingWrite(source, source, None)
+    plan = MergePlan.from_metadata(name, meta, window.start, window.end, revisited)
+    return PendingWrite(source, plan.after_merge(read_table(spark, path), source), plan)
+
+
+def revisited_dates(output_metadata: dict[str, Any]) -> list[dt.date]:
+    """The partition dates an output's metadata says it replaces besides its window."""
+    value = output_metadata.get(REVISITED_DATES)
+    value = getattr(value, "value", value) or []
+    return [dt.date.fromisoformat(str(d)) for d in value]
 
 
 def table_exists(spark: Any, path: str) -> bool:
@@ -386,11 +466,8 @@ class DeltaSparkIOManager(ConfigurableIOManager):
         name = f"{layer}.{table}"
         if context.has_asset_partitions:
             window = context.asset_partitions_time_window
-            revisited = context.output_metadata.get(REVISITED_DATES)
-            revisited = getattr(revisited, "value", revisited) or []
             plan = MergePlan.from_metadata(
-                name, meta, window.start, window.end,
-                [dt.date.fromisoformat(str(d)) for d in revisited],
+                name, meta, window.start, window.end, revisited_dates(context.output_metadata)
             )
             self._merge(context, spark, obj, path, plan)
         else:
@@ -409,12 +486,15 @@ class DeltaSparkIOManager(ConfigurableIOManager):
         missing = [c for c in plan.required_columns if c not in df.columns]
         if missing:
             raise ValueError(f"Output of {plan.name} lacks the declared columns {missing}.")
-        source = df.persist()  # validated, then merged: compute it once
+        # Validated, then merged: compute it once (the writing step has usually cached it).
+        cache_here = not df.is_cached
+        source = df.persist() if cache_here else df
         try:
             plan.validate(source)
             self._with_retries(context, plan.name, lambda: plan.merge(spark, source, path))
         finally:
-            source.unpersist()
+            if cache_here:
+                source.unpersist()
 
     def _with_retries(self, context: Any, name: str, write: Any) -> None:
         for attempt in range(1, self.max_commit_attempts + 1):

@@ -5,7 +5,7 @@ import base64
 
 from dagster import MetadataValue
 
-from lakehouse_assets.assets.factory import table_asset
+from lakehouse_assets.assets.factory import table_asset, tables_step
 from lakehouse_assets.transforms import charts, customers, marts
 
 
@@ -29,7 +29,6 @@ fct_customer_metrics = table_asset(
     "gold",
     "fct_customer_metrics",
     customers.fct_customer_metrics,
-    inputs=["silver.stg_customers", "silver.int_customer_rfm"],
     description="One row per customer: RFM, current and predicted 12-month CLV, churn risk "
     "(seed 003 4.1); 'Never Purchased' for customers without a completed order.",
 )
@@ -37,7 +36,6 @@ dim_customer_segments = table_asset(
     "gold",
     "dim_customer_segments",
     segments_with_charts,
-    inputs=["gold.fct_customer_metrics"],
     description="RFM segment and recommended action per customer (seed 003 4.2); the segment "
     "revenue chart and RFM heatmap of seed 003 module 6 are attached to each materialization.",
 )
@@ -45,7 +43,6 @@ fct_customer_insights = table_asset(
     "gold",
     "fct_customer_insights",
     marts.fct_customer_insights,
-    inputs=["silver.int_customer_orders", "gold.dim_customer_segments"],
     description="Spend, orders, average order value, days since last order and segment per "
     "customer (seed 001 customer insights).",
 )
@@ -53,44 +50,26 @@ fct_marketing_customers = table_asset(
     "gold",
     "fct_marketing_customers",
     marts.fct_marketing_customers,
-    inputs=[
-        "silver.stg_customers",
-        "silver.stg_orders",
-        "silver.stg_order_items",
-        "silver.stg_products",
-        "silver.int_customer_orders",
-        "gold.dim_customer_segments",
-    ],
     description="Marketing mart (seed 000): value, frequency, preferred categories and "
     "segment per customer.",
 )
-fct_customer_spend_tiers = table_asset(
-    "gold",
-    "fct_customer_spend_tiers",
-    marts.fct_customer_spend_tiers,
-    inputs=["silver.int_customer_orders"],
-    description="Spend tier per customer (seed 004): Premium > 10000, Gold > 5000, "
-    "Silver > 1000, else Bronze.",
-)
-fct_customer_ltv = table_asset(
-    "gold",
-    "fct_customer_ltv",
-    marts.fct_customer_ltv,
-    inputs=["silver.int_customer_orders"],
-    description="Customer lifetime value (seed 004): revenue, active months, monthly revenue "
-    "and predicted LTV as of the analysis date.",
-)
+# Both read only the completed orders: one step.
+customer_value = tables_step("gold_customer_value", "gold", [
+    (
+        "fct_customer_spend_tiers", marts.fct_customer_spend_tiers,
+        "Spend tier per customer (seed 004): Premium > 10000, Gold > 5000, Silver > 1000, else "
+        "Bronze.",
+    ),
+    (
+        "fct_customer_ltv", marts.fct_customer_ltv,
+        "Customer lifetime value (seed 004): revenue, active months, monthly revenue and "
+        "predicted LTV as of the analysis date.",
+    ),
+])
 fct_high_risk_orders = table_asset(
     "gold",
     "fct_high_risk_orders",
     marts.fct_high_risk_orders,
-    inputs=[
-        "silver.stg_orders",
-        "silver.int_customer_orders",
-        "silver.stg_order_items",
-        "silver.stg_products",
-        "silver.stg_customers",
-    ],
     description="Orders flagged by rule (seed 002 adapted to orders); every flag explained in "
     "risk_reasons.",
 )
@@ -100,7 +79,6 @@ customer_assets = [
     dim_customer_segments,
     fct_customer_insights,
     fct_marketing_customers,
-    fct_customer_spend_tiers,
-    fct_customer_ltv,
+    customer_value,
     fct_high_risk_orders,
 ]
