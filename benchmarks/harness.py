@@ -86,6 +86,8 @@ class Size:
 
 
 SIZES = {
+    # XS: the test suite's smoke run only (that the command works end to end), not a benchmark.
+    "XS": Size("XS", 5_000, 10),
     "S": Size("S", 100_000, 30),
     "M": Size("M", 1_000_000, 365),
     "L": Size("L", 10_000_000, 365),

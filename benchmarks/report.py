@@ -584,7 +584,7 @@ def publish(report: dict, benchmarks_md: Path) -> None:
     for match in re.finditer(r"<!-- results:size (\w+) -->\n(.*?)(?=<!-- results:size |\Z)", body, re.S):
         blocks[match.group(1)] = match.group(2).strip("\n")
     blocks[report["size"]["name"]] = markdown(report, heading_level=3).strip("\n")
-    order = {"S": 0, "M": 1, "L": 2}
+    order = {"XS": -1, "S": 0, "M": 1, "L": 2}
     parts = [f"{SIZE_MARK.format(name)}\n{blocks[name]}\n"
              for name in sorted(blocks, key=lambda n: order.get(n, 9))]
     benchmarks_md.write_text(head + START_MARK + "\n" + "\n".join(parts) + END_MARK + tail)

@@ -58,7 +58,7 @@ from dagster import (
 )
 
 from lakehouse_assets.assets.bronze import bronze_assets as project_bronze_assets
-from lakehouse_assets.checks.results import run_failure_summary
+from lakehouse_assets.checks.results import recorded_check_evaluations, run_failure_summary
 from lakehouse_assets.landing import DATASETS, LandingFile, file_sha256, scan_landing_zone
 from lakehouse_assets.resources.storage import LakehouseStorage
 
@@ -308,13 +308,10 @@ def run_failure_report(context: RunFailureSensorContext) -> None:
 
 def recorded_failure_summary(instance, run_id: str) -> str:
     """``run_failure_summary`` of a run recorded in the instance's event log."""
-    def events(kind):
-        return [e.dagster_event for e in instance.all_logs(run_id, of_type=kind)]
-
     return run_failure_summary(
         run_id,
-        [e.event_specific_data for e in events(DagsterEventType.ASSET_CHECK_EVALUATION)],
-        events(DagsterEventType.STEP_FAILURE),
+        recorded_check_evaluations(instance, run_id),
+        [e.dagster_event for e in instance.all_logs(run_id, of_type=DagsterEventType.STEP_FAILURE)],
     )
 
 

@@ -24,6 +24,8 @@ apply_range_run_settings()
 def spark(tmp_path_factory):
     catalog_dir = str(tmp_path_factory.mktemp("catalog"))
     session = build_spark_session(
+        # Set, the tests run over Spark Connect against that server (see test_spark_connect).
+        remote=os.environ.get("LAKEHOUSE_SPARK_REMOTE") or None,
         catalog_dir=catalog_dir,
         shuffle_partitions=2,
         app_name="lakehouse_assets_tests",

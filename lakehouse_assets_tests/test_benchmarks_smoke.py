@@ -1,4 +1,4 @@
-"""Smoke run of the benchmark harness (issue 6): the README's benchmark command at size S, once.
+"""Smoke run of the benchmark harness: the README's benchmark command at size XS, once.
 
 Benchmarks are not tests; this only proves that the one command still runs end to end and
 writes a complete report: every scenario measured, the gold numbers of the Dagster build, the
@@ -16,17 +16,17 @@ SCENARIOS = ("generator", "full_build", "incremental_day", "incremental_scaling"
 NO_JVM = {("generator", "generate"), ("peers", "duckdb")}
 
 
-def test_benchmark_command_at_size_s(tmp_path):
+def test_benchmark_command_at_size_xs(tmp_path):
     out, work = tmp_path / "out", tmp_path / "work"
     proc = subprocess.run(
-        [sys.executable, "-m", "benchmarks", "--size", "S", "--repeat", "1",
+        [sys.executable, "-m", "benchmarks", "--size", "XS", "--repeat", "1",
          "--workdir", str(work), "--out", str(out)],
         cwd=REPO, capture_output=True, text=True, timeout=3600,
     )
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
 
-    assert (out / "S" / "report.md").is_file()
-    report = json.loads((out / "S" / "report.json").read_text())
+    assert (out / "XS" / "report.md").is_file()
+    report = json.loads((out / "XS" / "report.json").read_text())
     assert report["machine"]["cores"] and report["machine"]["spark"]
 
     for scenario in SCENARIOS:
@@ -51,4 +51,4 @@ def test_benchmark_command_at_size_s(tmp_path):
     assert report["scenarios"]["incremental_day"]["share_of_full_build"] > 0
     assert report["scenarios"]["incremental_scaling"]["ratio_steps_full_over_short"] > 0
     assert {g["goal"] for g in report["goals"]}  # the goals table is there
-    assert "CPU time of the Spark driver JVM" in (out / "S" / "report.md").read_text()
+    assert "CPU time of the Spark driver JVM" in (out / "XS" / "report.md").read_text()

@@ -11,7 +11,7 @@ import pytest
 from dagster import AssetCheckSeverity
 
 from lakehouse_assets.checks import gold, integrity
-from lakehouse_assets.checks.definitions import run_window
+from lakehouse_assets.partitions import run_window
 from lakehouse_assets.checks.results import ERROR, WARN
 from lakehouse_assets.checks.rules import Thresholds
 

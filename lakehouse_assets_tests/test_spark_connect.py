@@ -5,12 +5,14 @@ A real server (the installed pyspark's Spark Connect server class with Delta's S
 and the cached jars) on a free loopback port; the README's main command in a new process,
 which starts no JVM of its own, builds every table through it; the tables equal the classic
 in-process build of the seeded lakehouse, row for row. No ``DeltaTable`` Python API is
-involved: it needs a Delta Connect plugin the server does not have.
+involved: it needs a Delta Connect plugin the server does not have. The Delta IO manager's
+tests and the write-audit-publish test run over the same server too.
 """
 
 import os
 import socket
 import subprocess
+import sys
 import time
 
 import psutil
@@ -46,6 +48,34 @@ def server(tmp_path_factory):
         assert "Stopped." in stopped.stdout, stopped.stdout + stopped.stderr
 
 
+def _run_watching_jvms(command: list[str], env: dict, log_dir: str) -> tuple[int, str, str, set]:
+    """Run ``command``; its return code, output, errors and the JVMs its process tree started."""
+    # Output to files, not pipes: nobody reads a pipe while the command runs, and its log fills
+    # one (the command then blocks on its next write).
+    logs = {name: open(os.path.join(log_dir, f"{os.getpid()}.{name}"), "w+")
+            for name in ("out", "err")}
+    proc = subprocess.Popen(command, cwd=REPO, env=env, stdout=logs["out"], stderr=logs["err"],
+                            text=True)
+    jvms, deadline = set(), time.monotonic() + 1800
+    while proc.poll() is None and time.monotonic() < deadline:
+        try:
+            tree = psutil.Process(proc.pid).children(recursive=True)
+            jvms |= {p.pid for p in tree if p.name() == "java"}
+        except psutil.Error:
+            pass
+        try:
+            proc.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            pass
+    if proc.poll() is None:
+        proc.kill()
+    proc.wait()
+    out, err = (f.seek(0) or f.read() for f in logs.values())
+    for f in logs.values():
+        f.close()
+    return proc.returncode, out, err, jvms
+
+
 def test_the_main_command_builds_every_table_through_the_server(server, seeded_lakehouse, spark):
     env, port, started = server
     assert f"sc://127.0.0.1:{port}" in started
@@ -53,31 +83,10 @@ def test_the_main_command_builds_every_table_through_the_server(server, seeded_l
     assert status.returncode == 0 and "Running at" in status.stdout
 
     main_command, _ = readme_commands()
-    # Output to files, not pipes: nobody reads a pipe while the build runs, and its log fills
-    # one (the build then blocks on its next write).
-    logs = {name: open(os.path.join(os.path.dirname(env["LAKEHOUSE_ROOT"]), f"build.{name}"), "w+")
-            for name in ("out", "err")}
-    build = subprocess.Popen(["bash", "-c", main_command], cwd=REPO, env=env,
-                             stdout=logs["out"], stderr=logs["err"], text=True)
-    # The build uses the server: its process tree starts no JVM.
-    jvms, deadline = set(), time.monotonic() + 1800
-    while build.poll() is None and time.monotonic() < deadline:
-        try:
-            tree = psutil.Process(build.pid).children(recursive=True)
-            jvms |= {p.pid for p in tree if p.name() == "java"}
-        except psutil.Error:
-            pass
-        try:
-            build.wait(timeout=2)
-        except subprocess.TimeoutExpired:
-            pass
-    if build.poll() is None:
-        build.kill()
-    build.wait()
-    out, err = (f.seek(0) or f.read() for f in logs.values())
-    for f in logs.values():
-        f.close()
-    assert build.returncode == 0, out[-2000:] + err[-3000:]
+    returncode, out, err, jvms = _run_watching_jvms(
+        ["bash", "-c", main_command], env, os.path.dirname(env["LAKEHOUSE_ROOT"])
+    )
+    assert returncode == 0, out[-2000:] + err[-3000:]
     assert not jvms, "the build started a JVM of its own"
     assert "succeeded. Tables (Delta) under" in out and "Champions" in out
 
@@ -95,3 +104,19 @@ def test_the_main_command_builds_every_table_through_the_server(server, seeded_l
             assert difference.isEmpty() and over_connect.count() == classic.count(), (
                 f"{layer}.{table} differs over Spark Connect"
             )
+
+
+def test_the_io_manager_and_write_audit_publish_tests_pass_over_the_server(server, tmp_path):
+    """The Delta IO manager's tests and the write-audit-publish pipeline test, run as they are
+    with LAKEHOUSE_SPARK_REMOTE pointing at the server: the same code, no JVM of their own."""
+    env, port, _ = server
+    returncode, out, err, jvms = _run_watching_jvms(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+         "lakehouse_assets_tests/test_delta_io_manager.py",
+         "lakehouse_assets_tests/test_checks_pipeline.py"
+         "::test_a_failed_blocking_rule_commits_nothing_and_says_why"],
+        {**env, "LAKEHOUSE_SPARK_REMOTE": f"sc://127.0.0.1:{port}"}, str(tmp_path),
+    )
+    assert returncode == 0, out[-4000:] + err[-2000:]
+    assert " passed" in out and "failed" not in out and "skipped" not in out, out[-2000:]
+    assert not jvms, "the tests started a JVM of their own"

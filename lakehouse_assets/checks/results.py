@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from dagster import AssetCheckResult, AssetCheckSeverity, AssetKey, MetadataValue
+from dagster import AssetCheckResult, AssetCheckSeverity, AssetKey, DagsterEventType, MetadataValue
 
 ERROR = "ERROR"
 WARN = "WARN"
@@ -105,3 +105,11 @@ def run_failure_summary(run_id: str, check_evaluations, step_failures) -> str:
         lines.append(f"step {event.step_key} failed: {message[0] if message else 'no message'}")
     lines.append("The run's full log and every check's history are in `dagster dev`.")
     return "\n".join(lines)
+
+
+def recorded_check_evaluations(instance, run_id: str) -> list:
+    """Every ``AssetCheckEvaluation`` a run recorded in the instance's event log."""
+    return [
+        record.dagster_event.event_specific_data
+        for record in instance.all_logs(run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION)
+    ]

@@ -18,7 +18,6 @@ from dagster import (
     AssetExecutionContext,
     AssetKey,
     BackfillPolicy,
-    DagsterEventType,
     MetadataValue,
     Output,
     asset,
@@ -27,6 +26,7 @@ from pyspark.sql import types as T
 
 from lakehouse_assets.assets.factory import TABLE_KINDS
 from lakehouse_assets.checks.catalog import ALL_RULES
+from lakehouse_assets.checks.results import recorded_check_evaluations
 from lakehouse_assets.partitions import daily_partitions, run_window
 from lakehouse_assets.resources import SparkResource
 
@@ -88,12 +88,7 @@ def summary_rows(evaluations, run_id: str, window, checked_at: dt.datetime) -> l
 def data_quality_summary(context: AssetExecutionContext, spark: SparkResource) -> Output:
     session = spark.spark_session
     run_id = context.run.run_id
-    evaluations = [
-        record.dagster_event.event_specific_data
-        for record in context.instance.all_logs(
-            run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION
-        )
-    ]
+    evaluations = recorded_check_evaluations(context.instance, run_id)
     # checked_at is metadata about the check, not business logic.
     now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
     rows = summary_rows(evaluations, run_id, run_window(context.run.tags), now)
