@@ -227,7 +227,12 @@ def parsed_frames(
     # One chunk per column: Spark reads an Arrow table batch by batch and stops at an empty
     # batch, so the empty table of a header-only file lost the rows of every file after it.
     arrow = pa.concat_tables([_raw_arrow_schema(spec).empty_table(), *raw_tables]).combine_chunks()
-    raw = spark.createDataFrame(arrow)  # the Arrow schema carries the Spark types
+    if arrow.num_rows:
+        raw = spark.createDataFrame(arrow)  # the Arrow schema carries the Spark types
+    else:  # Spark Connect infers no schema from an empty table, even an Arrow one
+        from pyspark.sql.pandas.types import from_arrow_schema
+
+        raw = spark.createDataFrame([], from_arrow_schema(arrow.schema))
     # Values that fail to parse, and unknown columns, are rescued verbatim as JSON.
     failures = ", ".join(
         f"'{c}', CASE WHEN nullif(`{c}`, '') IS NOT NULL AND {_typed(c, t)} IS NULL "
