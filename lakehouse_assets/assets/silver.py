@@ -16,6 +16,7 @@ from lakehouse_assets.transforms.silver import (
     ENTITY_SPECS,
     EntitySpec,
     build_silver,
+    landing_dates_of_vanished_keys,
     landing_dates_to_revisit,
     rejected_parents,
 )
@@ -70,13 +71,32 @@ def build_silver_asset(entity: str):
     )
     def _silver(context: AssetExecutionContext, bronze) -> dict:
         limits = context.resources.quality.plausibility()
+        session, storage = context.resources.spark.spark_session, context.resources.storage
         rejected, revisit = None, []
         if spec.parent:
             bronze, rejected, revisit = _with_rejected_parents(
-                context, context.resources.spark.spark_session, context.resources.storage,
-                spec, bronze,
+                context, session, storage, spec, bronze
             )
-        silver, quarantine = build_silver(bronze.persist(), spec, limits, rejected)
+        silver, quarantine = build_silver(bronze, spec, limits, rejected)
+        # A key whose current version this run replaces away falls back to its latest valid
+        # version on another landing date: re-classify those dates too (rare: corrections).
+        stored_stg = read_table(session, storage.table_path("silver", f"stg_{entity}"))
+        if stored_stg is not None:
+            window = context.partition_time_window
+            replaced = (
+                (F.col("_landing_date") >= F.lit(window.start.date()))
+                & (F.col("_landing_date") < F.lit(window.end.date()))
+            ) | F.col("_landing_date").isin(revisit)
+            stored_bronze = read_table(session, storage.table_path("bronze", entity))
+            fallback = landing_dates_of_vanished_keys(
+                stored_stg, silver, stored_bronze, spec.key, replaced
+            )
+            if fallback:
+                revisit = sorted({*revisit, *fallback})
+                bronze = bronze.unionByName(
+                    stored_bronze.where(F.col("_landing_date").isin(fallback))
+                )
+                silver, quarantine = build_silver(bronze, spec, limits, rejected)
         metadata = {
             "plausibility_limits": MetadataValue.json(
                 {k: str(v) for k, v in limits.__dict__.items()}

@@ -34,6 +34,7 @@ does not have, so the same code runs in-process and over Spark Connect.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -70,6 +71,12 @@ _COMMIT_FILE = re.compile(r"\d{20}\.json")
 
 # Output metadata: partition dates outside the run's window that the output replaces too.
 REVISITED_DATES = "revisited_landing_dates"
+
+# Output metadata: JSON the Delta commit records as its userMetadata (read back with
+# ``last_commit``), e.g. which source versions an incremental table was computed from: the
+# state lives with the data, not in Dagster's run history.
+COMMIT_METADATA = "delta_commit_metadata"
+_USER_METADATA_CONF = "spark.databricks.delta.commitInfo.userMetadata"
 
 # Catalog entries this process already made point at the right path (saves a lookup per write).
 _REGISTERED: dict[str, str] = {}
@@ -291,23 +298,30 @@ class MergePlan:
             return union(stored.join(source.select(*keys), keys, "left_anti"), source)
         if self.replaces_window:
             return union(stored.where(f"NOT ({self.window()})"), source)
-        # key_scope="table": a key matches wherever it lives; the newer partition wins; rows
-        # of the window that the output no longer carries are deleted.
+        # key_scope="table": a key matches wherever it lives; the newer partition wins, and a
+        # stored row of a replaced partition always gives way; rows of the replaced partitions
+        # that the output no longer carries are deleted.
         p = self.partition_expr
         source_p = source.select(*keys, F.col(p).alias("_source_p"))
-        stored_p = stored.select(*keys, F.col(p).alias("_stored_p"))
+        stored_p = stored.select(
+            *keys, F.col(p).alias("_stored_p"), F.expr(self.window()).alias("_replaced")
+        )
         kept = (
             stored.join(source_p, keys, "left")
             .where(
-                (F.col("_source_p").isNull() & ~F.expr(self.window()))
-                | (F.col("_source_p") < F.col(p))
+                ~F.expr(self.window())
+                & (F.col("_source_p").isNull() | (F.col("_source_p") < F.col(p)))
             )
             .drop("_source_p")
         )
         won = (
             source.join(stored_p, keys, "left")
-            .where(F.col("_stored_p").isNull() | (F.col(p) >= F.col("_stored_p")))
-            .drop("_stored_p")
+            .where(
+                F.col("_stored_p").isNull()
+                | (F.col(p) >= F.col("_stored_p"))
+                | F.col("_replaced")
+            )
+            .drop("_stored_p", "_replaced")
         )
         return union(kept, won)
 
@@ -344,8 +358,11 @@ class MergePlan:
         differences += [f"s.`{c}` IS NOT NULL" for c in business if c not in target_types]
         changed = " OR ".join(differences) or "false"
         if self.key_scope == "table":
-            # A version from an older partition (an out-of-order backfill) never wins.
-            changed = f"({changed}) AND s.`{self.partition_expr}` >= t.`{self.partition_expr}`"
+            # A version from an older partition (an out-of-order backfill) never wins, unless
+            # the stored version lies in a partition the output replaces: then it is gone, and
+            # the output's version (the key's latest remaining one) takes its place.
+            p = self.partition_expr
+            changed = f"({changed}) AND (s.`{p}` >= t.`{p}` OR {self.window('t')})"
         clauses = [f"WHEN MATCHED AND ({changed}) THEN UPDATE SET *", "WHEN NOT MATCHED THEN INSERT *"]
         if self.partition_expr:
             clauses.append(f"WHEN NOT MATCHED BY SOURCE AND ({self.window('t')}) THEN DELETE")
@@ -401,6 +418,20 @@ def revisited_dates(output_metadata: dict[str, Any]) -> list[dt.date]:
     value = output_metadata.get(REVISITED_DATES)
     value = getattr(value, "value", value) or []
     return [dt.date.fromisoformat(str(d)) for d in value]
+
+
+@contextlib.contextmanager
+def commit_metadata(spark: Any, value: Any):
+    """Delta commits made inside record ``value`` (text, or a metadata value) as userMetadata."""
+    value = getattr(value, "value", getattr(value, "text", value))
+    if value is None:
+        yield
+        return
+    spark.conf.set(_USER_METADATA_CONF, value if isinstance(value, str) else json.dumps(value))
+    try:
+        yield
+    finally:
+        spark.conf.unset(_USER_METADATA_CONF)
 
 
 def table_exists(spark: Any, path: str) -> bool:
@@ -464,14 +495,16 @@ class DeltaSparkIOManager(ConfigurableIOManager):
         layer, table, path = self._table_path(context.asset_key.path)
         meta = context.definition_metadata or {}
         name = f"{layer}.{table}"
-        if context.has_asset_partitions:
-            window = context.asset_partitions_time_window
-            plan = MergePlan.from_metadata(
-                name, meta, window.start, window.end, revisited_dates(context.output_metadata)
-            )
-            self._merge(context, spark, obj, path, plan)
-        else:
-            self._with_retries(context, name, lambda: self._overwrite(obj, path))
+        with commit_metadata(spark, context.output_metadata.get(COMMIT_METADATA)):
+            if context.has_asset_partitions:
+                window = context.asset_partitions_time_window
+                plan = MergePlan.from_metadata(
+                    name, meta, window.start, window.end,
+                    revisited_dates(context.output_metadata),
+                )
+                self._merge(context, spark, obj, path, plan)
+            else:
+                self._with_retries(context, name, lambda: self._overwrite(obj, path))
         if self.register_in_catalog:
             self._register(spark, layer, table, path, context)
         # The asset's own descriptions, else the central catalog's for its table.
@@ -612,6 +645,7 @@ def last_commit(spark: Any, path: str) -> tuple[int, dict[str, Any]]:
         return int(newest[:-5]), {}
     last = spark.sql(f"DESCRIBE HISTORY {delta_path(path)} LIMIT 1").first()
     return int(last["version"]), {
+        "userMetadata": last["userMetadata"],
         "operation": last["operation"],
         "operationParameters": dict(last["operationParameters"] or {}),
         "operationMetrics": dict(last["operationMetrics"] or {}),

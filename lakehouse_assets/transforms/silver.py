@@ -303,6 +303,24 @@ def landing_dates_to_revisit(
     return sorted(r[0] for r in rows)
 
 
+def landing_dates_of_vanished_keys(
+    stg: DataFrame, silver: DataFrame, bronze: DataFrame, key: str, replaced: Column
+) -> list[dt.date]:
+    """Other landing dates holding versions of keys that lose their current version: keys
+    whose silver row lies in a replaced landing date (``replaced``) and that the new output
+    no longer carries (a corrected file dropped the row, or its new version is invalid). Their
+    latest valid version elsewhere becomes current again, so those dates are re-classified."""
+    gone = stg.where(replaced).select(key).join(silver.select(key), key, "left_anti")
+    rows = (
+        bronze.where(~replaced)
+        .join(gone, key, "left_semi")
+        .select("_landing_date")
+        .distinct()
+        .collect()
+    )
+    return sorted(r[0] for r in rows)
+
+
 def classify_bronze(
     bronze: DataFrame,
     spec: EntitySpec,

@@ -4,24 +4,40 @@ sales forecast, and the finance mart.
 ``fct_daily_sales`` and ``fct_user_daily_spend`` are keyed by order date but fed by landing
 days: a run of landing date D recomputes exactly the order dates that D's orders and items
 touch (a status change landing on D updates its order's date, wherever it is) and upserts
-them; the cost follows the day, not the history.
+them; the cost follows the day, not the history. A correction that moves an order off a date
+(a fixed order date, a dropped line) is found by comparing with silver as the table's last
+computation saw it (Delta time travel to the silver versions its last commits recorded), so the
+date it left is recomputed too. Without that record (a first run), every date is computed.
 """
 
-from dagster import AssetIn, MetadataValue
+import json
+
+from dagster import AssetKey, MetadataValue, Output
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from lakehouse_assets.assets.factory import Table, step, table_asset, with_layer_metadata
-from lakehouse_assets.resources.delta_io_manager import read_table
+from lakehouse_assets.resources.delta_io_manager import (
+    COMMIT_METADATA,
+    last_commit,
+    read_table,
+    table_exists,
+    window_predicate,
+)
 from lakehouse_assets.transforms import forecast, intermediate, marts, sales
-from lakehouse_assets.transforms.incremental import orders_on_touched_dates, touched_orders
+from lakehouse_assets.transforms.incremental import (
+    TOUCHED_COLUMNS,
+    SilverOrders,
+    orders_on_touched_dates,
+    touched_orders,
+)
 
 ORDER_SOURCES = ["silver.stg_orders", "silver.stg_order_items"]
 
 
 def _user_daily_spend(touched, customer_orders) -> DataFrame:
     # Every touched (customer, day) gets a row, zero when its orders were cancelled since.
-    pairs = touched.select("customer_id", "order_date").distinct()
+    pairs = touched.where("customer_id IS NOT NULL").select("customer_id", "order_date").distinct()
     spend = sales.fct_user_daily_spend(customer_orders)
     return pairs.join(spend, ["customer_id", "order_date"], "left").select(
         "customer_id",
@@ -48,30 +64,96 @@ def _user_daily_spend(touched, customer_orders) -> DataFrame:
             {"merge_keys": ["customer_id", "order_date"]},
         ),
     ],
-    ins={
-        "orders_landed": AssetIn(key=["silver", "stg_orders"]),
-        "items_landed": AssetIn(key=["silver", "stg_order_items"]),
-    },
+    # Silver is read at pinned Delta versions (and the versions last computed from), not as
+    # loaded inputs.
+    deps=[AssetKey(["silver", "stg_orders"]), AssetKey(["silver", "stg_order_items"])],
     partitioned=True,
 )
-def sales_by_order_date(context, orders_landed: DataFrame, items_landed: DataFrame) -> dict:
+def sales_by_order_date(context) -> dict:
     """Both tables for the order dates the run's landing days touch, from one read."""
     session = context.resources.spark.spark_session
     storage = context.resources.storage
-    stg_orders = read_table(session, storage.table_path("silver", "stg_orders"))
-    stg_items = read_table(session, storage.table_path("silver", "stg_order_items"))
-    touched = touched_orders(orders_landed, items_landed, stg_orders)
-    orders, items = orders_on_touched_dates(touched, stg_orders, stg_items)
+    window = context.partition_time_window
+    versions = {t: last_commit(session, storage.table_path("silver", t))[0] for t in SOURCES}
+    current = _silver_orders(session, storage, versions, window)
+    computed_from = _versions_last_computed(session, storage)
+    if computed_from is None:
+        # First run, or a table whose last commit does not say what it was computed from:
+        # every order date, plus every date and customer-day the tables hold.
+        touched = _every_order_date(session, storage, current)
+    else:
+        touched = touched_orders(current, _silver_orders(session, storage, computed_from, window))
+    orders, items = orders_on_touched_dates(touched, current.orders, current.items)
     customer_orders = intermediate.int_customer_orders(orders, items)
+    # Each commit records which silver versions its rows reflect: the next run diffs with them.
+    metadata = {COMMIT_METADATA: MetadataValue.json(versions)}
     return {
-        "fct_daily_sales": with_layer_metadata(
+        "fct_daily_sales": Output(with_layer_metadata(
             sales.fct_daily_sales(customer_orders, items, order_dates=touched), "gold",
             ORDER_SOURCES,
-        ),
-        "fct_user_daily_spend": with_layer_metadata(
+        ), metadata=metadata),
+        "fct_user_daily_spend": Output(with_layer_metadata(
             _user_daily_spend(touched, customer_orders), "gold", ORDER_SOURCES
-        ),
+        ), metadata=metadata),
     }
+
+
+SOURCES = ("stg_orders", "stg_order_items")
+TABLES = ("fct_daily_sales", "fct_user_daily_spend")
+
+
+def _silver_orders(session, storage, versions: dict, window) -> SilverOrders:
+    """stg_orders and stg_order_items at ``versions`` (Delta time travel), with their rows of
+    the run's window."""
+    orders, items = (
+        session.read.format("delta").option("versionAsOf", int(versions[t]))
+        .load(storage.table_path("silver", t))
+        for t in SOURCES
+    )
+    landed = window_predicate("_landing_date", window.start, window.end)
+    return SilverOrders(orders, items, orders.where(landed), items.where(landed))
+
+
+def _versions_last_computed(session, storage) -> dict | None:
+    """The silver versions both tables' last commits were computed from, if they agree and
+    are still readable (a vacuumed version is not)."""
+    recorded = []
+    for table in TABLES:
+        path = storage.table_path("gold", table)
+        if not table_exists(session, path):
+            return None
+        text = last_commit(session, path)[1].get("userMetadata")
+        try:
+            recorded.append(json.loads(text) if text else None)
+        except ValueError:
+            return None
+    versions = recorded[0]
+    if not versions or recorded[1] != versions or set(versions) != set(SOURCES):
+        return None
+    try:
+        for t in SOURCES:
+            session.read.format("delta").option("versionAsOf", int(versions[t])).load(
+                storage.table_path("silver", t)
+            ).schema  # noqa: B018 - resolves the version
+    except Exception:  # noqa: BLE001 - e.g. vacuumed: recompute every date instead
+        return None
+    return versions
+
+
+def _every_order_date(session, storage, current: SilverOrders) -> DataFrame:
+    touched = current.orders.select(*TOUCHED_COLUMNS)
+    stored = read_table(session, storage.table_path("gold", "fct_user_daily_spend"))
+    if stored is not None:  # customer-days the table holds that no order may have any more
+        touched = touched.unionByName(
+            stored.select(F.lit(None).cast("string").alias("order_id"), "customer_id", "order_date")
+        )
+    daily = read_table(session, storage.table_path("gold", "fct_daily_sales"))
+    if daily is not None:
+        touched = touched.unionByName(daily.select(
+            F.lit(None).cast("string").alias("order_id"),
+            F.lit(None).cast("string").alias("customer_id"), "order_date",
+        ))
+    return touched.distinct()
 
 
 def sales_forecast(fct_daily_sales: DataFrame):
