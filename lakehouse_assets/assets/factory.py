@@ -18,11 +18,12 @@ the step's inputs are the transforms' parameter names, which are table names.
 """
 
 import inspect
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 
 from dagster import (
     AssetCheckKey,
+    AssetCheckResult,
     AssetCheckSeverity,
     AssetCheckSpec,
     AssetExecutionContext,
@@ -92,7 +93,8 @@ class Table:
         )
 
 
-def _check_spec(rule: QualityRule, written: set[str]) -> AssetCheckSpec:
+def check_spec(rule: QualityRule, written: Set[str] = frozenset()) -> AssetCheckSpec:
+    """The check of ``rule`` in a step writing the tables ``written``."""
     return AssetCheckSpec(
         rule.name,
         asset=AssetKey(rule.asset_key),
@@ -109,9 +111,9 @@ def _blocks(rule: QualityRule, result) -> bool:
 
 def evaluate_rules(
     context: AssetExecutionContext, rules: Sequence[QualityRule], pending: dict
-) -> Iterator:
+) -> Iterator[tuple[bool, AssetCheckResult]]:
     """Evaluate ``rules`` (against ``pending`` writes, else the stored tables): yields
-    ``(rule, RuleResult)`` and logs every failure in the run's log."""
+    ``(blocks, check result)`` per rule and logs every failure in the run's log."""
     resources = context.resources
     inputs = RuleInputs(
         resources.spark.spark_session, resources.storage, run_window(context.run.tags),
@@ -119,11 +121,13 @@ def evaluate_rules(
     )
     for rule in rules:
         result = rule.evaluate(inputs)
+        checked = result.to_check_result(rule.setting, (rule.asset_key, rule.name))
+        blocks = _blocks(rule, result)
         if not result.passed:
             # Every run's log (sensor-started ones too) says why, not only the UI.
-            log = context.log.error if _blocks(rule, result) else context.log.warning
-            log(describe_failure(rule.table, rule.name, result.to_check_result(rule.setting).metadata))
-        yield rule, result
+            log = context.log.error if blocks else context.log.warning
+            log(describe_failure(rule.table, rule.name, checked.metadata))
+        yield blocks, checked
 
 
 def step(
@@ -148,7 +152,7 @@ def step(
             outs={t.name: t.out() for t in tables},
             ins=dict(ins or {}),
             deps=list(deps),
-            check_specs=[_check_spec(rule, written) for rule in rules],
+            check_specs=[check_spec(rule, written) for rule in rules],
             can_subset=True,
             partitions_def=daily_partitions if partitioned else None,
             backfill_policy=BackfillPolicy.single_run() if partitioned else None,
@@ -161,8 +165,7 @@ def step(
                 if AssetCheckKey(AssetKey(r.asset_key), r.name) in context.selected_asset_check_keys
             ]
             if not selected:  # only checks selected: audit the stored tables
-                for rule, result in evaluate_rules(context, checks, {}):
-                    yield result.to_check_result(rule.setting, (rule.asset_key, rule.name))
+                yield from (checked for _, checked in evaluate_rules(context, checks, {}))
                 return
             if together and len(selected) < len(tables):
                 raise Failure(
@@ -195,7 +198,7 @@ def _write_audit_publish(context, outputs: dict, by_name: dict, checks: list) ->
                 dict(table.write), out.value, window, revisited_dates(out.metadata or {}),
             )
         results = list(evaluate_rules(context, checks, pending))
-        if not any(_blocks(rule, result) for rule, result in results):
+        if not any(blocks for blocks, _ in results):
             for table_name, out in outputs.items():
                 yield Output(out.value, output_name=table_name, metadata=out.metadata)
         else:
@@ -203,8 +206,7 @@ def _write_audit_publish(context, outputs: dict, by_name: dict, checks: list) ->
                 f"Nothing was committed to {', '.join(by_name[t].full_name for t in outputs)}: "
                 "a blocking rule failed; the tables stay at their previous version."
             )
-        for rule, result in results:
-            yield result.to_check_result(rule.setting, (rule.asset_key, rule.name))
+        yield from (checked for _, checked in results)
     finally:
         for df in cached:
             df.unpersist()

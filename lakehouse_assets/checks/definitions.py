@@ -7,24 +7,16 @@ written, so it runs after them, in this step; it is blocking: the tables downstr
 table it is attached to do not run when it fails.
 """
 
-from dagster import AssetCheckExecutionContext, AssetCheckSpec, AssetKey, multi_asset_check
+from dagster import AssetCheckExecutionContext, AssetKey, multi_asset_check
 
-from lakehouse_assets.assets.factory import evaluate_rules
+from lakehouse_assets.assets.factory import check_spec, evaluate_rules
 from lakehouse_assets.checks.catalog import RECONCILIATION_RULES
 
 
 @multi_asset_check(
     name="cross_table_reconciliation",
-    specs=[
-        AssetCheckSpec(
-            rule.name,
-            asset=AssetKey(rule.asset_key),
-            description=rule.description,
-            blocking=rule.blocking,
-            additional_deps=[AssetKey(t.split(".")) for t in rule.reads],
-        )
-        for rule in RECONCILIATION_RULES
-    ],
+    # Every table a reconciliation reads is written by another step: it waits for all of them.
+    specs=[check_spec(rule) for rule in RECONCILIATION_RULES],
     can_subset=True,
     required_resource_keys={"spark", "storage", "quality"},
 )
@@ -33,8 +25,7 @@ def cross_table_reconciliation(context: AssetCheckExecutionContext):
     rules = [r for r in RECONCILIATION_RULES if any(
         k.asset_key == AssetKey(r.asset_key) and k.name == r.name for k in selected
     )]
-    for rule, result in evaluate_rules(context, rules, {}):
-        yield result.to_check_result(rule.setting, (rule.asset_key, rule.name))
+    yield from (checked for _, checked in evaluate_rules(context, rules, {}))
 
 
 quality_checks = [cross_table_reconciliation]

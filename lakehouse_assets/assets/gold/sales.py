@@ -76,13 +76,13 @@ def sales_by_order_date(context) -> dict:
     window = context.partition_time_window
     versions = {t: last_commit(session, storage.table_path("silver", t))[0] for t in SOURCES}
     current = _silver_orders(session, storage, versions, window)
-    computed_from = _versions_last_computed(session, storage)
-    if computed_from is None:
+    previous = _silver_last_computed_from(session, storage, window)
+    if previous is None:
         # First run, or a table whose last commit does not say what it was computed from:
         # every order date, plus every date and customer-day the tables hold.
         touched = _every_order_date(session, storage, current)
     else:
-        touched = touched_orders(current, _silver_orders(session, storage, computed_from, window))
+        touched = touched_orders(current, previous)
     orders, items = orders_on_touched_dates(touched, current.orders, current.items)
     customer_orders = intermediate.int_customer_orders(orders, items)
     # Each commit records which silver versions its rows reflect: the next run diffs with them.
@@ -114,9 +114,9 @@ def _silver_orders(session, storage, versions: dict, window) -> SilverOrders:
     return SilverOrders(orders, items, orders.where(landed), items.where(landed))
 
 
-def _versions_last_computed(session, storage) -> dict | None:
-    """The silver versions both tables' last commits were computed from, if they agree and
-    are still readable (a vacuumed version is not)."""
+def _silver_last_computed_from(session, storage, window) -> SilverOrders | None:
+    """Silver as both tables' last commits were computed from it, if they agree on the
+    versions and those are still readable (a vacuumed version is not)."""
     recorded = []
     for table in TABLES:
         path = storage.table_path("gold", table)
@@ -131,13 +131,12 @@ def _versions_last_computed(session, storage) -> dict | None:
     if not versions or recorded[1] != versions or set(versions) != set(SOURCES):
         return None
     try:
-        for t in SOURCES:
-            session.read.format("delta").option("versionAsOf", int(versions[t])).load(
-                storage.table_path("silver", t)
-            ).schema  # noqa: B018 - resolves the version
+        previous = _silver_orders(session, storage, versions, window)
+        for df in (previous.orders, previous.items):
+            df.schema  # noqa: B018 - resolves the version now, not in a later job
     except Exception:  # noqa: BLE001 - e.g. vacuumed: recompute every date instead
         return None
-    return versions
+    return previous
 
 
 def _every_order_date(session, storage, current: SilverOrders) -> DataFrame:
