@@ -230,7 +230,7 @@ SALES_METRICS = {
 
 # --- gold ----------------------------------------------------------------------------------
 GOLD_LINEAGE = {
-    "silver_source_tables": "Comma-separated tables the row was computed from (seed 001).",
+    "silver_source_tables": "Comma-separated tables the row was computed from.",
     "processing_timestamp": "When the row was computed (metadata only, never business logic).",
     "layer": "Lakehouse layer of the table: 'gold'.",
 }
@@ -271,7 +271,7 @@ FCT_CUSTOMER_METRICS = {
 
 DIM_CUSTOMER_SEGMENTS = {
     **CUSTOMER_NAME,
-    "customer_segment": "RFM segment by seed 003's rules in order (Champions, Loyal "
+    "customer_segment": "RFM segment by the first matching rule (Champions, Loyal "
     "Customers, New Customers, Big Spenders, At Risk, Cant Lose Them, Hibernating, Lost, "
     "Others); Prospects without a completed order.",
     **{k: v for k, v in RFM_SCORES.items() if k != "rfm_segment_code"},
@@ -280,7 +280,7 @@ DIM_CUSTOMER_SEGMENTS = {
     "avg_order_value": FCT_CUSTOMER_METRICS["avg_order_value"],
     **PREDICTED_CLV,
     **CHURN_RISK,
-    "recommended_action": "Marketing action for the segment (seed 003); 'First-purchase "
+    "recommended_action": "Marketing action for the segment; 'First-purchase "
     "welcome campaign' for prospects.",
     **GOLD_LINEAGE,
 }
@@ -378,7 +378,7 @@ FCT_MARKETING_CUSTOMERS = {
 
 FCT_CUSTOMER_SPEND_TIERS = {
     "customer_id": "Customer identifier (customers with a completed order).",
-    "customer_segment": "Spend tier (seed 004): Premium > 10000, Gold > 5000, Silver > 1000, "
+    "customer_segment": "Spend tier: Premium > 10000, Gold > 5000, Silver > 1000, "
     "else Bronze.",
     **SPEND,
     "frequency": "Completed orders.",

@@ -1,5 +1,5 @@
 """The benchmark peers (benchmarks/peers): the plain PySpark script and the DuckDB pipeline build
-the same seed 003 gold and ML tables from one landing zone, and compare_gold finds differences.
+the same gold and ML tables from one landing zone, and compare_gold finds differences.
 
 Real Spark and Delta (the session fixture), a small generated clean landing zone plus a few
 hand-written valid rows that exercise silver's normalisation and version rules.

@@ -1,6 +1,6 @@
 """Tests for the landing-zone generator and the committed data_seeds sample (pure pandas, no Spark).
 
-The data_seeds checks use an independent pandas implementation of seed 003's rules (RFM scores,
+The data_seeds checks use an independent pandas implementation of the project's rules (RFM scores,
 segments, churn risk, product tiers). `python -m lakehouse_assets_tests.test_datagen --write-readme`
 rewrites the generated block of data_seeds/README.md from it.
 """
@@ -423,13 +423,13 @@ def test_cli_profile_flag(tmp_path, capsys):
         generate_landing_zone(tmp_path / "x", seed=1, order_items=10, days=5, profile="wholesale")
 
 
-# --- data_seeds: independent pandas implementation of seed 003 ------------------------------------
+# --- data_seeds: independent pandas implementation of the rules ------------------------------------
 def _cents(s: pd.Series) -> pd.Series:
     return (s.astype(float) * 100).round().astype("int64")
 
 
 def seed003_metrics(root: Path = SEEDS) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(customers with RFM/segment/churn, products with revenue/tier) following seed 003's SQL."""
+    """(customers with RFM/segment/churn, products with revenue/tier) following docs/business-rules.md."""
     customers = _current(_load(root, "customers"), "customer_id")
     products = _current(_load(root, "products"), "product_id")
     orders = _current(_load(root, "orders"), "order_id")
@@ -458,8 +458,8 @@ def seed003_metrics(root: Path = SEEDS) -> tuple[pd.DataFrame, pd.DataFrame]:
     rfm["M"] = score(rfm.monetary, (10000, 20000, 30000, 50000))
     cm = customers[["customer_id"]].merge(rfm, left_on="customer_id", right_index=True, how="left")
     R, F, M = cm.R, cm.F, cm.M  # NaN for customers without completed orders: every comparison is False
-    # Issue 4: no completed order -> frequency and monetary 0 (not seed 003's NULLs), segment
-    # 'Prospects' and churn risk 'Never Purchased', checked before seed 003's rules.
+    # Issue 4: no completed order -> frequency and monetary 0 (not the original design's NULLs), segment
+    # 'Prospects' and churn risk 'Never Purchased', checked before the other segment rules.
     never = cm.frequency.isna()
     cm["frequency"] = cm.frequency.fillna(0).astype("int64")
     cm["monetary"] = cm.monetary.fillna(0).astype("int64")

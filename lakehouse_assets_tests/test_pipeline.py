@@ -85,7 +85,7 @@ def test_every_column_of_every_table_is_described(seeded_lakehouse):
 
 
 # --- customers, by hand ----------------------------------------------------------------------
-# Scores (seed 003): R 5 <= 30 days, 4 <= 60, 3 <= 90, 2 <= 180, else 1; F 5 >= 5 orders, 4, 3,
+# Scores: R 5 <= 30 days, 4 <= 60, 3 <= 90, 2 <= 180, else 1; F 5 >= 5 orders, 4, 3,
 # 2, else 1; M 5 >= 500, 4 >= 300, 3 >= 200, 2 >= 100, else 1. predicted_clv_12m =
 # monetary x 2.0 (total >= 12), 1.5 (>= 9), 1.2 (>= 6), else 0.8. Only the latest version of an
 # order counts: "returned" and "cancelled" orders are not completed.

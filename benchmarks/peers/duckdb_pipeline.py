@@ -1,10 +1,10 @@
-"""Seed 003's silver-to-gold pipeline on DuckDB, straight from the landing CSV files.
+"""The project's silver-to-gold pipeline on DuckDB, straight from the landing CSV files.
 
 Bronze is read here with ``read_csv`` over the landing zone's files, every contract column
 with its explicit type from ``lakehouse_assets.landing.DATASETS`` (no type sniffing: ids stay
 strings), the landing date from the ``<dataset>/<YYYY-MM-DD>/`` folder of the path and the row
 position in file order. The same files as the lakehouse's are read (``scan_landing_zone``:
-date folders, ``*.csv``, no symlinks). The SQL of every later step is ``seed003_duckdb.sql``,
+date folders, ``*.csv``, no symlinks). The SQL of every later step is ``duckdb_pipeline.sql``,
 one ``CREATE TABLE`` per step, in an in-memory database.
 
 Meant for clean landing data (the benchmarks'): a value that does not parse as its contract
@@ -30,7 +30,7 @@ import pandas as pd
 from benchmarks.peers.gold_numbers import GOLD_TABLES, summary
 from lakehouse_assets.landing import DATASETS, DatasetSpec, scan_landing_zone
 
-SQL_FILE = Path(__file__).with_name("seed003_duckdb.sql")
+SQL_FILE = Path(__file__).with_name("duckdb_pipeline.sql")
 
 # The landing contract's Spark types in DuckDB (decimal(p,s) is spelled the same).
 _DUCKDB_TYPES = {"timestamp": "TIMESTAMP", "int": "INTEGER", "string": "VARCHAR"}

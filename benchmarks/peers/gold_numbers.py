@@ -1,4 +1,4 @@
-"""The numbers two builds must agree on: seed 003's gold and ML tables, read and compared.
+"""The numbers two builds must agree on: the project's gold and ML tables, read and compared.
 
 Tables are pandas DataFrames keyed ``"<layer>.<table>"`` (``GOLD_TABLES``). Two builds agree
 when every table has the same keys and, per key, the same value in every column both have:
@@ -25,7 +25,7 @@ GOLD_TABLES: dict[str, str] = {  # table -> key
     "ml.ml_customer_features": "customer_id",
 }
 
-# Seed 001's lineage columns on gold tables; metadata columns start with "_" (docs/contracts.md).
+# The gold lineage columns on gold tables; metadata columns start with "_" (docs/contracts.md).
 LINEAGE_COLUMNS = frozenset({"silver_source_tables", "processing_timestamp", "layer"})
 
 REL_TOL = 1e-6

@@ -1,4 +1,4 @@
-"""Seed 003's pipeline as the plain PySpark script a user would write without Dagster.
+"""The project's pipeline as the plain PySpark script a user would write without Dagster.
 
 One SparkSession, the project's own transform functions (so a comparison with the Dagster
 build measures orchestration, not different logic), every landing date of the four datasets
@@ -10,7 +10,7 @@ doing less):
     bronze/<dataset>, bronze/quarantine_<dataset>, bronze/ledger_<dataset>
       ->  silver/stg_*, silver/quarantine_*  ->  silver/int_*  ->  gold/*  ->  ml/ml_customer_features
 
-Each table is read back from Delta before the next step uses it, as seed 003's script and the
+Each table is read back from Delta before the next step uses it, as the original design's script and the
 Dagster assets (through the Delta IO manager) do.
 
     python -m benchmarks.peers.pyspark_script --landing-root LANDING --lakehouse-root OUT
@@ -84,7 +84,7 @@ def run(landing_root: str, lakehouse_root: str, spark: Any = None) -> dict[str, 
         rejected[entity] = rejected_parents(stg[entity], quarantined, spec.key)
         bronze[entity].unpersist()
 
-    # Intermediate (seed 003 module 3).
+    # Intermediate.
     orders = write(
         intermediate.int_customer_orders(stg["orders"], stg["order_items"]),
         "silver", "int_customer_orders",
@@ -95,7 +95,7 @@ def run(landing_root: str, lakehouse_root: str, spark: Any = None) -> dict[str, 
         "silver", "int_product_metrics",
     )
 
-    # Gold (seed 003 module 4) and ML features (module 5).
+    # Gold and ML features (module 5).
     metrics = write(
         customers.fct_customer_metrics(stg["customers"], rfm), "gold", "fct_customer_metrics"
     )

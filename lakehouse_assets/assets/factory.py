@@ -213,7 +213,7 @@ def _write_audit_publish(context, outputs: dict, by_name: dict, checks: list) ->
 
 
 def with_layer_metadata(df: DataFrame, layer: str, sources: Sequence[str]) -> DataFrame:
-    """Seed 001's lineage columns. processing_timestamp is metadata only, never business logic."""
+    """The gold lineage columns. processing_timestamp is metadata only, never business logic."""
     return df.select(
         "*",
         F.lit(",".join(sorted(sources))).alias("silver_source_tables"),

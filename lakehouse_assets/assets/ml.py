@@ -1,4 +1,4 @@
-"""ML: seed 003 module 5's customer features, and their Parquet export for modelling."""
+"""ML: customer features, and their Parquet export for modelling."""
 
 import os
 
@@ -12,7 +12,7 @@ ml_customer_features = table_asset(
     "ml",
     "ml_customer_features",
     ml.ml_customer_features,
-    description="Model-ready features per customer (seed 003 5.1): churn label, RFM, order "
+    description="Model-ready features per customer: churn label, RFM, order "
     "value volatility, days between orders, order trend, CLV; as of the analysis date.",
 )
 
@@ -21,13 +21,13 @@ ml_customer_features = table_asset(
     key=["ml", "ml_customer_features_parquet"],
     ins={"features": AssetIn(key=["ml", "ml_customer_features"])},
     description="ml_customer_features exported as one Parquet file for pandas, scikit-learn or "
-    "XGBoost (seed 003 5.2).",
+    "XGBoost.",
     group_name="ml",
     kinds={"parquet"},
     automation_condition=AUTOMATION,
 )
 def ml_customer_features_parquet(features, storage: LakehouseStorage) -> MaterializeResult:
-    # A single file as the seed's toPandas().to_parquet; written beside and renamed into place
+    # A single file as the original design's toPandas().to_parquet; written beside and renamed into place
     # so a reader never sees half a file.
     target = f"{storage.root}/ml/exports/ml_customer_features.parquet"
     os.makedirs(os.path.dirname(target), exist_ok=True)

@@ -1,4 +1,4 @@
-"""Silver: cleaned current versions per key, their quarantine, and seed 003's intermediate tables.
+"""Silver: cleaned current versions per key, their quarantine, and the intermediate tables.
 
 The ``stg_*`` tables are daily-partitioned by landing date and merged incrementally: a run
 of landing date D reads only bronze's D and touches only the keys re-sent on D, wherever
@@ -53,7 +53,7 @@ def build_silver_asset(entity: str):
     tables = [
         Table(
             "silver", f"stg_{entity}",
-            f"Current version of each {entity} record (seed 003 module 2 cleaning; latest "
+            f"Current version of each {entity} record (cleaned, see docs/business-rules.md#silver; latest "
             "landing date wins, then the last row in file order).",
             {"merge_keys": [spec.key], "partition_expr": "_landing_date", "key_scope": "table"},
         ),
@@ -117,22 +117,20 @@ int_customer_orders = table_asset(
     "silver",
     "int_customer_orders",
     intermediate.int_customer_orders,
-    description="One row per completed order with its subtotal, total and item count "
-    "(seed 003 3.1).",
+    description="One row per completed order with its subtotal, total and item count.",
 )
 int_customer_rfm = table_asset(
     "silver",
     "int_customer_rfm",
     intermediate.int_customer_rfm,
     description="Recency, frequency, monetary value and their 1-5 scores per customer with a "
-    "completed order, as of the analysis date (seed 003 3.2).",
+    "completed order, as of the analysis date.",
 )
 int_product_metrics = table_asset(
     "silver",
     "int_product_metrics",
     intermediate.int_product_metrics,
-    description="Sales of every product over completed orders, zeros where unsold "
-    "(seed 003 3.3).",
+    description="Sales of every product over completed orders, zeros where unsold.",
 )
 
 silver_assets = [*silver_entity_assets, int_customer_orders, int_customer_rfm, int_product_metrics]

@@ -207,7 +207,7 @@ def _spend(table: str, total: str, avg: str, segment: str | None) -> QualityRule
         lambda inp: gold.customer_spend_values(
             inp.table(table), table, total, avg, segment, t=inp.thresholds
         ),
-        f"Seed 000: {total} and {avg} not negative, {total} >= {avg}, {total}"
+        f"{total} and {avg} not negative, {total} >= {avg}, {total}"
         + (f" and {segment}" if segment else "") + " not null.",
     )
 
@@ -250,7 +250,7 @@ GOLD_RULES: tuple[QualityRule, ...] = (
         lambda inp: gold.customer_metric_rules(
             inp.table("gold.fct_customer_metrics"), "gold.fct_customer_metrics", inp.thresholds
         ),
-        "Seed 003 7.1/7.2: customer_id not null and unique, predicted_clv_12m >= 0, R/F/M "
+        "customer_id not null and unique, predicted_clv_12m >= 0, R/F/M "
         "scores within 1..5 where present.",
     ),
     QualityRule(
@@ -260,7 +260,7 @@ GOLD_RULES: tuple[QualityRule, ...] = (
             inp.table("gold.fct_customer_metrics"), inp.table("gold.fct_customer_insights"),
             inp.thresholds,
         ),
-        "Seed 001: sum of daily total_sales = sum of completed order totals (silver) = sum of "
+        "Sum of daily total_sales = sum of completed order totals (silver) = sum of "
         "customer monetary values (metrics and insights).",
         reads=("silver.int_customer_orders", "gold.fct_customer_metrics",
                "gold.fct_customer_insights"),
@@ -277,7 +277,7 @@ GOLD_RULES: tuple[QualityRule, ...] = (
             },
             inp.thresholds,
         ),
-        "Seed 001: avg_order_value = total_sales / order_count and items_per_order = "
+        "avg_order_value = total_sales / order_count and items_per_order = "
         "units_sold / order_count (null averages on zero-order dates are consistent).",
     ),
     QualityRule(
@@ -288,14 +288,14 @@ GOLD_RULES: tuple[QualityRule, ...] = (
                                  float(inp.thresholds.money_tolerance))},
             inp.thresholds,
         ),
-        "Seed 001: avg_order_value = total_spend / order_count per customer.",
+        "avg_order_value = total_spend / order_count per customer.",
     ),
     QualityRule(
         "gold.fct_daily_sales", "historical_trend",
         lambda inp: gold.daily_trend(
             inp.table("gold.fct_daily_sales"), _touched_order_dates(inp), inp.thresholds
         ),
-        "Seed 001 (warning): a touched day's revenue or order count outside median +- k*MAD "
+        "Warning: a touched day's revenue or order count outside median +- k*MAD "
         "of the trailing 4 weeks.",
         blocking=False, reads=("silver.stg_orders",),
     ),
@@ -305,7 +305,7 @@ GOLD_RULES: tuple[QualityRule, ...] = (
             inp.table("gold.dim_customer_segments"), inp.table("gold.fct_customer_metrics"),
             inp.thresholds,
         ),
-        "Seed 001 cross-metric: the customers in segments are exactly those in the metrics.",
+        "Cross-metric: the customers in segments are exactly those in the metrics.",
         reads=("gold.fct_customer_metrics",),
     ),
     QualityRule(
@@ -315,7 +315,7 @@ GOLD_RULES: tuple[QualityRule, ...] = (
             inp.table("silver.stg_order_items"), inp.table("gold.fct_daily_sales"),
             inp.thresholds,
         ),
-        "Seed 001 cross-metric: product revenue = completed line totals = daily sales minus "
+        "Cross-metric: product revenue = completed line totals = daily sales minus "
         "shipping (daily sales include shipping, product revenue does not).",
         reads=("silver.stg_orders", "silver.stg_order_items", "gold.fct_daily_sales"),
         after_publish=True,

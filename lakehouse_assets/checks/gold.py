@@ -1,4 +1,4 @@
-"""Gold validation rules of seeds 000, 001 and 003 as plain functions over DataFrames.
+"""Gold validation rules as plain functions over DataFrames.
 
 Value and consistency rules are integrity rules (ERROR); the historical trend is a warning.
 Reconciliations compare sums of decimals, so equal data gives exactly equal sums; the
@@ -58,7 +58,7 @@ def customer_spend_values(
     key: str = "customer_id",
     t: Thresholds = THRESHOLDS,
 ) -> RuleResult:
-    """Seed 000: no negative spend or order value; total >= average order value per customer;
+    """No negative spend or order value; total >= average order value per customer;
     total spend (and segment, where the table has one) never null.
 
     The average is null for a customer without orders (fct_customer_metrics' prospects); the
@@ -80,7 +80,7 @@ def customer_spend_values(
 
 
 def customer_metric_rules(df: DataFrame, table: str, t: Thresholds = THRESHOLDS) -> RuleResult:
-    """Seed 003 7.1/7.2: customer_id not null and unique, predicted_clv_12m >= 0, recency,
+    """customer_id not null and unique, predicted_clv_12m >= 0, recency,
     frequency and monetary scores within [score_min, score_max] where present."""
     lo, hi = t.score_min, t.score_max
     conditions = {
@@ -157,7 +157,7 @@ def aggregation_reconciliation(
     fct_customer_insights: DataFrame,
     t: Thresholds = THRESHOLDS,
 ) -> RuleResult:
-    """Seed 001: gold totals reconcile with silver.
+    """Gold totals reconcile with silver.
 
     The sum of ``fct_daily_sales.total_sales`` and the customers' monetary values
     (``fct_customer_metrics.monetary_value``, ``fct_customer_insights.total_spend``) all equal
@@ -183,13 +183,13 @@ def product_revenue_reconciliation(
     fct_daily_sales: DataFrame,
     t: Thresholds = THRESHOLDS,
 ) -> RuleResult:
-    """Seed 001 cross-metric: product revenue sums equal the sales they come from.
+    """Cross-metric: product revenue sums equal the sales they come from.
 
-    Seed 001 says "product revenue sums equal daily sales sums", but daily sales include each
+    The original design says "product revenue sums equal daily sales sums", but daily sales include each
     order's shipping cost and product revenue (line totals) does not. The rule reconciles
     ``sum(fct_product_performance.revenue)`` with the line totals of completed orders, and
     the daily sales with those line totals plus the completed orders' shipping: both sides
-    of seed 001's equation, with the shipping term that separates them reported.
+    of the original design's equation, with the shipping term that separates them reported.
     """
     completed = stg_orders.where("is_completed").select("order_id", "shipping_cost")
     lines = stg_order_items.join(completed.select("order_id"), "order_id")
@@ -215,7 +215,7 @@ def metric_consistency(
     ratios: dict[str, tuple[str, str, float]],
     t: Thresholds = THRESHOLDS,
 ) -> RuleResult:
-    """Seed 001: each ratio column equals numerator / denominator within its tolerance.
+    """Each ratio column equals numerator / denominator within its tolerance.
 
     ``ratios``: ratio column -> (numerator, denominator, tolerance). A row whose denominator
     is 0 must have a null ratio (a date whose orders were all cancelled since), and that is
@@ -235,7 +235,7 @@ def metric_consistency(
 def segments_match_metrics(
     dim_customer_segments: DataFrame, fct_customer_metrics: DataFrame, t: Thresholds = THRESHOLDS
 ) -> RuleResult:
-    """Seed 001 cross-metric: the customers in segments are exactly those in the metrics."""
+    """Cross-metric: the customers in segments are exactly those in the metrics."""
     seg = dim_customer_segments.select("customer_id").distinct().withColumn("_in_seg", F.lit(1))
     met = fct_customer_metrics.select("customer_id").distinct().withColumn("_in_met", F.lit(1))
     both = seg.join(met, "customer_id", "full")
@@ -265,7 +265,7 @@ def daily_trend(
     t: Thresholds = THRESHOLDS,
     metrics: tuple[str, ...] = ("total_sales", "order_count"),
 ) -> RuleResult:
-    """Seed 001 historical trend (WARN): a day's value outside a robust band of its history.
+    """Historical trend (WARN): a day's value outside a robust band of its history.
 
     For each checked date with sales, the band is median +- k * 1.4826 * MAD over the days
     with sales among the ``t.trend_days`` days before it (at least ``trend_min_history`` of

@@ -43,7 +43,7 @@ class Thresholds:
     freshness_lag_days: MappingProxyType = field(
         default_factory=lambda: MappingProxyType({"orders": 2, "order_items": 2})
     )
-    # RFM scores (seed 003 7.2).
+    # RFM scores.
     score_min: int = 1
     score_max: int = 5
     # How many offending keys a result shows.

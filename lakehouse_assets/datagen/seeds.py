@@ -3,7 +3,7 @@
 The committed CSVs are the source of truth for tests; this script documents how they were made
 and can rebuild them byte-for-byte. Each customer is built from an archetype (number of completed
 orders, days between their last completed order and the analysis date, total per order) chosen so
-that seed 003's RFM rules put customers into every segment and churn level; the test suite
+that the RFM rules put customers into every segment and churn level; the test suite
 recomputes the segments independently from the CSVs.
 """
 
@@ -29,7 +29,7 @@ LAST_LANDING = dt.date(2023, 7, 20)
 SEED = 3
 DEFAULT_OUT = Path(__file__).resolve().parents[2] / "data_seeds"
 
-# The five customers of seed 003, verbatim.
+# The five hand-checked customers of the original design, verbatim.
 SEED_CUSTOMERS = [
     ("1", "john.doe@email.com", "John", "Doe", "US", "2023-01-15", "champion"),
     ("2", "jane.smith@email.com", "Jane", "Smith", "UK", "2023-02-20", "loyal"),
@@ -40,7 +40,7 @@ SEED_CUSTOMERS = [
 
 # archetype -> (completed orders lo..hi, days from last completed order to ANALYSIS_DATE lo..hi,
 #               total per order incl. shipping in USD lo..hi, how many extra customers)
-# Score thresholds (seed 003): R 30/60/90/180 days, F 5/4/3/2 orders, M 500/300/200/100 USD.
+# Score thresholds: R 30/60/90/180 days, F 5/4/3/2 orders, M 500/300/200/100 USD.
 ARCHETYPES = {
     "champion": ((6, 12), (0, 20), (110, 170), 6),  # R5 F5 M5
     "loyal": ((3, 5), (62, 85), (68, 95), 7),  # R3 F3-5 M3-4

@@ -1,6 +1,6 @@
-"""PNG charts of the customer segments (seed 003, module 6), as bytes.
+"""PNG charts of the customer segments, as bytes.
 
-Seed 003 plots with seaborn + pyplot into a file; here each chart is drawn on its own
+The original design plots with seaborn + pyplot into a file; here each chart is drawn on its own
 matplotlib ``Figure`` with the Agg canvas (no pyplot global state, no display, no seaborn)
 and returned as PNG bytes for whoever stores or attaches them. The bytes are deterministic:
 fixed size and dpi, and no metadata (matplotlib would otherwise stamp its version).
@@ -15,7 +15,7 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-RFM_SCORES = [1, 2, 3, 4, 5]  # seed 003 scores recency and frequency from 1 to 5
+RFM_SCORES = [1, 2, 3, 4, 5]  # the original design scores recency and frequency from 1 to 5
 _DPI = 100
 _PNG_METADATA = {"Software": None}  # no version stamp; Agg writes no timestamp
 
@@ -34,7 +34,7 @@ def _no_data(axes, message: str) -> None:
 
 
 def segment_revenue_png(segment_summary_pdf: pd.DataFrame) -> bytes:
-    """Bar chart of total_revenue by customer_segment, highest first (seed 003 module 6).
+    """Bar chart of total_revenue by customer_segment, highest first.
 
     Input columns: customer_segment, customer_count, total_revenue, avg_customer_value,
     avg_predicted_clv, total_predicted_value (only the first and third are drawn).

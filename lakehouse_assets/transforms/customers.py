@@ -1,7 +1,7 @@
-"""Customer gold marts: seed 003 4.1 fct_customer_metrics, 4.2 dim_customer_segments, and the
-customer reports of module 6 (segment revenue summary, RFM heatmap).
+"""Customer gold marts: fct_customer_metrics, dim_customer_segments, and the
+customer reports (segment revenue summary, RFM heatmap).
 
-A silver customer without a completed order has no int_customer_rfm row. Seed 003 leaves all
+A silver customer without a completed order has no int_customer_rfm row. The original design leaves all
 its metrics null, which its CASEs then turn into nonsense ('Very Low' churn risk, 'Others'
 segment); here such a customer gets explicit zeros and 'Never Purchased' / 'Prospects'.
 """
@@ -12,7 +12,7 @@ from pyspark.sql import DataFrame
 
 
 def fct_customer_metrics(stg_customers: DataFrame, int_customer_rfm: DataFrame) -> DataFrame:
-    """One row per silver customer (seed 003 4.1 without the wall-clock spark_updated_at).
+    """One row per silver customer.
 
     Columns: customer_id, email, first_name, last_name, country, customer_created_at,
     recency_days, frequency, monetary_value, avg_order_value, recency_score, frequency_score,
@@ -64,13 +64,13 @@ def fct_customer_metrics(stg_customers: DataFrame, int_customer_rfm: DataFrame) 
 
 
 def dim_customer_segments(fct_customer_metrics: DataFrame) -> DataFrame:
-    """Segment and recommended action per customer (seed 003 4.2, rules in the seed's order).
+    """Segment and recommended action per customer.
 
     Columns: customer_id, email, first_name, last_name, customer_segment, recency_score,
     frequency_score, monetary_score, rfm_total_score, monetary_value, total_orders,
     avg_order_value, predicted_clv_12m, churn_risk, recommended_action.
     """
-    # `frequency = 0` <=> no completed order (no scores): checked first, before the seed's rules.
+    # `frequency = 0` <=> no completed order (no scores): checked first, before the original design's rules.
     return fct_customer_metrics.sparkSession.sql(
         """
         SELECT
@@ -114,7 +114,7 @@ def dim_customer_segments(fct_customer_metrics: DataFrame) -> DataFrame:
 
 
 def segment_revenue_summary(dim_customer_segments: DataFrame) -> DataFrame:
-    """Seed 003 module 6 `segment_df`: one row per customer segment, by total revenue.
+    """One row per customer segment, by total revenue.
 
     Columns: customer_segment, customer_count, total_revenue, avg_customer_value,
     avg_predicted_clv, total_predicted_value.
@@ -138,11 +138,11 @@ def segment_revenue_summary(dim_customer_segments: DataFrame) -> DataFrame:
 
 
 def rfm_heatmap(fct_customer_metrics: DataFrame) -> DataFrame:
-    """Seed 003 module 6 "RFM heatmap data": customers per (recency_score, frequency_score).
+    """RFM heatmap data: customers per (recency_score, frequency_score).
 
     Columns: recency_score, frequency_score, customer_count, avg_value.
     """
-    # Customers who never purchased have no scores; the seed would give them a (null, null)
+    # Customers who never purchased have no scores; the original design would give them a (null, null)
     # cell, which is no cell of a 5x5 heatmap, so they are left out.
     return fct_customer_metrics.sparkSession.sql(
         """

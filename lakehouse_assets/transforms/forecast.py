@@ -1,6 +1,6 @@
-"""Daily sales forecast (seed 000 ``create_sales_forecasts``), honest and deterministic.
+"""Daily sales forecast, honest and deterministic.
 
-Seed 000 fits a linear regression of daily sales on day-of-week, month and year as plain
+The original design fits a linear regression of daily sales on day-of-week, month and year as plain
 numbers. Here the same idea is made sound: day-of-week as one-hot terms, month as one-hot
 terms (only once the history spans a year: with less, a month effect cannot be told apart
 from the trend), and a linear trend in days. The daily series is small (one row per day),

@@ -1,7 +1,7 @@
-"""Intermediate layer: seed 003 module 3 (int_customer_orders, int_customer_rfm, product metrics).
+"""Intermediate layer: int_customer_orders, int_customer_rfm and product metrics.
 
-Spark SQL close to the seed, run with `spark.sql(query, name=DataFrame)` so the inputs are bound
-as anonymous views (no shared temp-view names). Fixes against the seed are commented in place.
+Spark SQL close to the original design, run with `spark.sql(query, name=DataFrame)` so the inputs are bound
+as anonymous views (no shared temp-view names). Fixes against the original design are commented in place.
 
 "As of" is always the analysis date derived from the data (the latest completed order date),
 never the wall clock, so a rebuild of the same data gives the same result.
@@ -18,7 +18,7 @@ def int_customer_orders(stg_orders: DataFrame, stg_order_items: DataFrame) -> Da
     Columns: order_id, customer_id, order_date, shipping_cost, order_subtotal, order_total,
     items_count.
     """
-    # Fix: seed 003 leaves order_subtotal/order_total null for a completed order without items
+    # Fix: the original design leaves order_subtotal/order_total null for a completed order without items
     # (SUM over no rows); such an order costs its shipping only.
     return stg_orders.sparkSession.sql(
         """
@@ -43,7 +43,7 @@ def int_customer_orders(stg_orders: DataFrame, stg_order_items: DataFrame) -> Da
 def analysis_date(int_customer_orders: DataFrame) -> DataFrame:
     """One row, one column `analysis_date`: the latest completed order date (null if none).
 
-    Replaces seed 003's CURRENT_DATE; cross join it where an "as of" date is needed.
+    Replaces the original design's CURRENT_DATE; cross join it where an "as of" date is needed.
     """
     return int_customer_orders.sparkSession.sql(
         "SELECT MAX(order_date) AS analysis_date FROM {int_customer_orders}",
@@ -52,13 +52,13 @@ def analysis_date(int_customer_orders: DataFrame) -> DataFrame:
 
 
 def int_customer_rfm(int_customer_orders: DataFrame) -> DataFrame:
-    """RFM per customer with at least one completed order (seed 003 3.2).
+    """RFM per customer with at least one completed order.
 
     Columns: customer_id, recency_days, frequency, monetary_value, avg_order_value,
     first_order_date, last_order_date, customer_tenure_days, recency_score, frequency_score,
     monetary_score, rfm_total_score, rfm_segment_code.
     """
-    # Fixes: seed 003 writes DATEDIFF('day', a, b) (a quoted unit is a parse error in Spark) and
+    # Fixes: the original design writes DATEDIFF('day', a, b) (a quoted unit is a parse error in Spark) and
     # sums the score aliases in the SELECT that defines them; the scores get their own CTE.
     return int_customer_orders.sparkSession.sql(
         """
@@ -118,7 +118,7 @@ def int_customer_rfm(int_customer_orders: DataFrame) -> DataFrame:
 def int_product_metrics(
     stg_products: DataFrame, stg_order_items: DataFrame, stg_orders: DataFrame
 ) -> DataFrame:
-    """Sales per product over completed orders; every product kept, zeros where unsold (seed 3.3).
+    """Sales per product over completed orders; every product kept, zeros where unsold.
 
     Columns: product_id, product_name, category, cost_price, list_price, profit_margin,
     profit_margin_pct, orders_count, customers_count, units_sold, revenue, avg_selling_price,

@@ -1,10 +1,12 @@
 """Gold customer, marketing, finance and risk marts, as plain DataFrame -> DataFrame functions.
 
-- ``fct_customer_insights``: seed 001 "Customer Insights".
-- ``fct_marketing_customers``: seed 000 "Marketing Data Mart", with the columns our data has.
-- ``fct_finance_daily``: seed 000 "Finance Data Mart".
-- ``fct_customer_spend_tiers`` and ``fct_customer_ltv``: seed 004 gold aggregations and CLV.
-- ``fct_high_risk_orders``: seed 002 "flag_high_risk_txns", adapted to orders.
+- ``fct_customer_insights``: segment, spend and recency per customer.
+- ``fct_marketing_customers``: the marketing mart, with the columns our data has.
+- ``fct_finance_daily``: the finance mart.
+- ``fct_customer_spend_tiers`` and ``fct_customer_ltv``: spend tiers and lifetime value.
+- ``fct_high_risk_orders``: rule-based risk flags, on orders.
+
+Every rule, with its edge cases, is stated in docs/business-rules.md.
 
 No function reads or writes a table or looks at the clock: "as of" is the analysis date,
 the latest completed order date (``transforms.intermediate.analysis_date``).
@@ -27,7 +29,7 @@ from lakehouse_assets.transforms.sales import (
 def fct_customer_insights(
     int_customer_orders: DataFrame, dim_customer_segments: DataFrame
 ) -> DataFrame:
-    """Per customer with completed orders (seed 001).
+    """Per customer with completed orders.
 
     Columns: customer_id, customer_segment (RFM segment from dim_customer_segments, null
     when the customer is not in it), total_spend, order_count, avg_order_value,
@@ -71,7 +73,7 @@ def fct_marketing_customers(
     int_customer_orders: DataFrame,
     dim_customer_segments: DataFrame,
 ) -> DataFrame:
-    """Marketing mart (seed 000): one row per customer with a completed order and a
+    """Marketing mart: one row per customer with a completed order and a
     customer record.
 
     Columns: customer_id, customer_segment (RFM, null when not segmented), email, country,
@@ -79,7 +81,7 @@ def fct_marketing_customers(
     preferred_categories (sorted distinct known categories bought, possibly empty),
     last_purchase_date.
 
-    Seed 000's location is country + city here; its campaign columns (clicks, email opens)
+    Location is country + city here; its campaign columns (clicks, email opens)
     have no source in our data and are left out. Spend comes from order-level totals and the
     categories from a separate item-level aggregate, so neither is multiplied by the other.
     """
@@ -116,7 +118,7 @@ def fct_marketing_customers(
 def fct_finance_daily(
     stg_orders: DataFrame, stg_order_items: DataFrame, stg_products: DataFrame
 ) -> DataFrame:
-    """Finance mart (seed 000) by order_date, category, payment_method.
+    """Finance mart by order_date, category, payment_method.
 
     Orders: completed and returned (returns are revenue that was booked, then refunded).
     Columns: order_date, category ('Unknown' for unknown products), payment_method
@@ -185,10 +187,10 @@ def fct_finance_daily(
 
 
 def fct_customer_spend_tiers(int_customer_orders: DataFrame) -> DataFrame:
-    """Seed 004 ``gold.customer_segments``: a spend tier per customer.
+    """A spend tier per customer (docs/business-rules.md#spend-tiers).
 
     Columns: customer_id, customer_segment ('Premium' if total_spend > 10000, 'Gold' > 5000,
-    'Silver' > 1000, else 'Bronze'; strict >, as in the seed, so exactly 10000 is 'Gold'),
+    'Silver' > 1000, else 'Bronze'; strict >, as in the original design, so exactly 10000 is 'Gold'),
     total_spend, avg_order_value, frequency (completed orders).
     """
     summary = customer_order_summary(int_customer_orders)
@@ -209,14 +211,14 @@ def fct_customer_spend_tiers(int_customer_orders: DataFrame) -> DataFrame:
 
 
 def fct_customer_ltv(int_customer_orders: DataFrame) -> DataFrame:
-    """Seed 004 ``gold.customer_ltv``.
+    """Customer lifetime value (docs/business-rules.md#ltv).
 
     Columns: customer_id, total_revenue, total_orders, first_purchase, last_purchase,
     active_months (distinct calendar months with an order), monthly_revenue
     (total_revenue / active_months), months_since_last_purchase, predicted_ltv =
     total_revenue * (1 + greatest(0, 1 - months_since_last_purchase / 12)).
 
-    The seed measures the months to CURRENT_DATE with ``EXTRACT(MONTH FROM AGE(..))``, which
+    The original design measures the months to CURRENT_DATE with ``EXTRACT(MONTH FROM AGE(..))``, which
     keeps only the month component (14 months -> 2). Here the months run to the analysis
     date, as whole elapsed months: floor(months_between(analysis_date, last_purchase)).
     """
@@ -257,7 +259,7 @@ def fct_high_risk_orders(
     new_account_order_threshold: float = 500.0,
     min_margin_ratio: float = 0.2,
 ) -> DataFrame:
-    """Rule-based risk flags on orders of every status (seed 002), only flagged orders kept.
+    """Rule-based risk flags on orders of every status, only flagged orders kept.
 
     Order money is recomputed for every order (int_customer_orders holds completed ones only):
     order_subtotal = sum(line_total), order_total = subtotal + shipping_cost,
@@ -275,7 +277,7 @@ def fct_high_risk_orders(
     - ``is_new_account_high_value``: the customer's first order (by order_date, order_id),
       placed within ``new_account_days`` days of the account's creation, with
       order_total > ``new_account_order_threshold``.
-    - ``is_low_margin_high_value``: seed 002's "risk level high and usage cost ratio < 0.2"
+    - ``is_low_margin_high_value``: the original design's "risk level high and usage cost ratio < 0.2"
       for orders: a high-value order with margin_ratio < ``min_margin_ratio``.
 
     Columns: order_id, customer_id, order_date, order_status, payment_status,

@@ -1,7 +1,7 @@
-"""ML features: seed 003 5.1 ml_customer_features, with its invalid SQL fixed.
+"""ML features: ml_customer_features, with the original design's invalid SQL fixed.
 
-Fixes against the seed:
-* avg_days_between_orders: the seed nests LAG (a window) inside AVG (an aggregate), which Spark
+Fixes against the original design:
+* avg_days_between_orders: the original design nests LAG (a window) inside AVG (an aggregate), which Spark
   rejects; the gaps are computed per order in a subquery and averaged outside.
 * CURRENT_DATE -> the analysis date (latest completed order date), so features are reproducible
   and consistent with recency_days; feature_generated_at (wall clock) is dropped.

@@ -1,4 +1,4 @@
-"""Product gold mart: seed 003 4.3 fct_product_performance."""
+"""Product gold mart: fct_product_performance (docs/business-rules.md#product-performance)."""
 
 from __future__ import annotations
 
@@ -12,12 +12,12 @@ def fct_product_performance(int_product_metrics: DataFrame) -> DataFrame:
     category_revenue_share, performance_tier.
 
     * Tiers: revenue against percentile_cont(0.8 / 0.5 / 0.2) of ALL products' revenue
-      (unsold products count with revenue 0), as in the seed.
-    * Ranks: ROW_NUMBER as in the seed, ties broken by product_id ascending (the seed leaves
+      (unsold products count with revenue 0), as in the original design.
+    * Ranks: ROW_NUMBER as in the original design, ties broken by product_id ascending (the original design leaves
       them to chance). They rank the whole product table, so Spark runs each on a single
       partition (and logs a warning): fine for a table with one row per product.
     * category_revenue_share: revenue / the category's revenue; 0 where the category sold
-      nothing (the seed divides by zero: an ANSI error in Spark 4).
+      nothing (the original design divides by zero: an ANSI error in Spark 4).
     """
     return int_product_metrics.sparkSession.sql(
         """

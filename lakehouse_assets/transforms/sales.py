@@ -1,11 +1,12 @@
 """Gold sales marts as plain DataFrame -> DataFrame functions (no table I/O, no wall clock).
 
-- ``fct_daily_sales`` / ``daily_sales_for_dates``: seed 000 "Sales Analytics", seed 001 "Daily
-  Sales".
-- ``fct_product_reorders``: seed 001 "Product Performance" (reorder rate, days between orders).
-- ``fct_department_analytics``: seed 001 "Department Analytics".
-- ``fct_product_pairs``: seed 000 "create_product_recommendations" (co-purchase pairs).
-- ``fct_user_daily_spend``: seed 002 "user_spend_summary", with orders instead of events.
+- ``fct_daily_sales`` / ``daily_sales_for_dates``: sales per order date.
+- ``fct_product_reorders``: product performance with reorder rate and days between orders.
+- ``fct_department_analytics``: sales by department.
+- ``fct_product_pairs``: co-purchase pairs with support, confidence and lift.
+- ``fct_user_daily_spend``: spend per customer and order date, from orders.
+
+Every rule, with its edge cases, is stated in docs/business-rules.md.
 
 The shared helpers (``money``, ``order_lines``, ``customer_order_summary``) are also used by
 :mod:`lakehouse_assets.transforms.marts`; ``analysis_date`` comes from the intermediate layer.
@@ -51,7 +52,7 @@ def money(amount: Column | str) -> Column:
 
 
 def department_or_category() -> Column:
-    """Seed 001 groups by department; products without one fall back to their category."""
+    """The department of a line; products without one fall back to their category."""
     return F.coalesce(F.col("department"), F.col("category"), F.lit("Unknown"))
 
 
@@ -110,7 +111,7 @@ def fct_daily_sales(
     stg_order_items: DataFrame,
     order_dates: DataFrame | None = None,
 ) -> DataFrame:
-    """One row per order date with completed orders (seeds 000 + 001).
+    """One row per order date with completed orders.
 
     Columns: order_date, order_count, total_sales (sum of order_total, shipping included),
     avg_order_value (total_sales / order_count), units_sold (sum of item quantities),
@@ -170,13 +171,13 @@ def daily_sales_for_dates(
 def fct_product_reorders(
     stg_orders: DataFrame, stg_order_items: DataFrame, stg_products: DataFrame
 ) -> DataFrame:
-    """Product performance with reorder behaviour (seed 001), one row per product sold.
+    """Product performance with reorder behaviour, one row per product sold.
 
     Columns: product_id, product_name, category, department (department, else category),
     total_quantity, total_sales (sum of line_total), order_count (distinct completed orders),
     reorder_rate, avg_days_between_orders.
 
-    Definitions (seed 001 names the metrics only):
+    Definitions:
     - A customer's purchases of a product are ordered by (order_date, order_id); a completed
       order line is a *reorder* when the same customer bought the same product in an earlier
       purchase in that order. Two lines of one product in one order are the same purchase, so
@@ -235,7 +236,7 @@ def fct_product_reorders(
 def fct_department_analytics(
     stg_orders: DataFrame, stg_order_items: DataFrame, stg_products: DataFrame
 ) -> DataFrame:
-    """Completed-order item sales by department (seed 001), category when none.
+    """Completed-order item sales by department, category when none.
 
     Columns: department, total_sales (sum of line_total: item sales, no shipping, which
     belongs to the order rather than to a department), product_count (distinct products
@@ -266,13 +267,13 @@ def fct_department_analytics(
 def fct_product_pairs(
     stg_orders: DataFrame, stg_order_items: DataFrame, min_count: int = 5
 ) -> DataFrame:
-    """Products bought together in completed orders (seed 000 co-purchase recommendations).
+    """Products bought together in completed orders.
 
     Columns: product_a, product_b (product_a < product_b), co_purchase_count (distinct
     orders with both), support (pair orders / completed orders with items),
     confidence_a_to_b (pair orders / orders with a), confidence_b_to_a, lift
     (support / (support_a * support_b)). Only pairs with co_purchase_count >= min_count
-    (seed 000's threshold: 5).
+    (default 5).
 
     Baskets are deduplicated to (order, product) before the self-join, so an order with the
     same product on several lines neither inflates the counts nor the join.
@@ -323,7 +324,7 @@ def fct_product_pairs(
 
 
 def fct_user_daily_spend(int_customer_orders: DataFrame) -> DataFrame:
-    """Seed 002's per-user daily spend, over completed orders.
+    """Per-customer daily spend, over completed orders.
 
     Columns: customer_id, order_date, total_spend (sum of order_total), order_count.
     """

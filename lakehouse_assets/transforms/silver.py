@@ -1,6 +1,6 @@
 """Silver: the bronze rows of one entity -> (current version per key, quarantined rows).
 
-Seed 003 module 2's cleaning, with its bugs fixed, applied by ONE generic function
+The original design's cleaning, with its bugs fixed, applied by ONE generic function
 (`build_silver`) driven by a small `EntitySpec` per entity (key, required columns, money
 columns, extra rules, silver select list). Contracts: docs/contracts.md (bronze and silver).
 
@@ -109,8 +109,8 @@ class EntitySpec:
         return f"{(self.parent or '').removesuffix('s')}_rejected"
 
 
-# --- customers: seed 003 2.1 -----------------------------------------------------------------
-# Seed 003 filters invalid emails away silently; here they go to quarantine as `invalid_email`.
+# --- customers -------------------------------------------------------------------------------
+# The original design filters invalid emails away silently; here they go to quarantine as `invalid_email`.
 CUSTOMERS = EntitySpec(
     entity="customers",
     key="customer_id",
@@ -134,7 +134,7 @@ CUSTOMERS = EntitySpec(
     ),
 )
 
-# --- products: seed 003 2.2 ------------------------------------------------------------------
+# --- products --------------------------------------------------------------------------------
 _COST_PRICE = money("cost_price")
 _LIST_PRICE = money("list_price")
 PRODUCTS = EntitySpec(
@@ -159,14 +159,14 @@ PRODUCTS = EntitySpec(
         # Margins from the silver (rounded) prices, so profit_margin == list_price - cost_price
         # holds exactly in silver.
         f"{money(f'{_LIST_PRICE} - {_COST_PRICE}')} AS profit_margin",
-        # Seed 003 divides unguarded (an ANSI error when list_price is 0): null instead; also
+        # The original design divides unguarded (an ANSI error when list_price is 0): null instead; also
         # null when the percentage does not fit decimal(5,2) (cost far above list price).
         f"try_cast(try_divide({_LIST_PRICE} - {_COST_PRICE}, {_LIST_PRICE}) * 100 AS decimal(5,2))"
         " AS profit_margin_pct",
     ),
 )
 
-# --- orders: seed 003 2.2 --------------------------------------------------------------------
+# --- orders ----------------------------------------------------------------------------------
 _ORDER_STATUS = "lower(trim(status))"
 ORDERS = EntitySpec(
     entity="orders",
@@ -187,7 +187,7 @@ ORDERS = EntitySpec(
         "month(order_date) AS order_month",
         "quarter(order_date) AS order_quarter",
         "date_format(order_date, 'EEEE') AS order_day_of_week",
-        # Seed 003 compares the RAW status (' Completed ' -> false): a bug; use the normalised one.
+        # The original design compares the RAW status (' Completed ' -> false): a bug; use the normalised one.
         f"{_ORDER_STATUS} = 'completed' AS is_completed",
         "payment_method",
         "payment_status",
@@ -197,7 +197,7 @@ ORDERS = EntitySpec(
     ),
 )
 
-# --- order items: seed 003 2.2 ---------------------------------------------------------------
+# --- order items -----------------------------------------------------------------------------
 # line_total from the silver unit_price, so line_total == quantity * unit_price holds in silver.
 _UNIT_PRICE = money("unit_price")
 _LINE_TOTAL = money(f"quantity * {_UNIT_PRICE}")
@@ -207,7 +207,7 @@ ORDER_ITEMS = EntitySpec(
     required=("order_item_id", "order_id", "product_id", "quantity", "unit_price"),
     money=("unit_price",),
     rules=(
-        # Seed 003 filters these away silently; here they are quarantined.
+        # The original design filters these away silently; here they are quarantined.
         ("non_positive_quantity", "quantity <= 0"),
         ("above_max:quantity", "quantity > {max_quantity}"),
         ("above_max:unit_price", "unit_price > {max_unit_price}"),

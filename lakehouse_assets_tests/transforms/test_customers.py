@@ -145,7 +145,7 @@ def test_dim_customer_segments_rules_in_seed_order_and_reports(spark):
     } == expected
     assert (by_id["champion"]["total_orders"], by_id["prospect"]["total_orders"]) == (6, 0)
 
-    # Seed 003 module 6 segment_df: by total revenue, highest first (ties by name).
+    # by total revenue, highest first (ties by name).
     summary = [tuple(r) for r in segment_revenue_summary(dim).collect()]
     assert [s[0] for s in summary] == [
         "Champions", "Big Spenders", "Loyal Customers", "At Risk", "Cant Lose Them",

@@ -92,7 +92,7 @@ def test_ml_customer_features(spark):
 
     assert (by_id["m6"]["is_churn_risk"], by_id["m6"]["recency_days"]) == (1, 181)
 
-    never = by_id["m4"]  # kept, with the seed's CASE defaults
+    never = by_id["m4"]  # kept, with the original design's CASE defaults
     assert never["account_age_days"] == 181
     assert (never["frequency"], never["revenue_per_order"], float(never["orders_per_month"])) == (
         0, D("0"), 0.0,

@@ -1,4 +1,4 @@
-"""Silver: current version per key, quarantine reasons, seed 003 cleaning, conservation."""
+"""Silver: current version per key, quarantine reasons, silver cleaning, conservation."""
 
 from __future__ import annotations
 
@@ -123,7 +123,7 @@ def test_silver_customers_versions_quarantine_cleaning_and_conservation(spark):
         (customer("c2", "third@example.com"), d1, "b.csv", 10, None),
         (customer("c2", "first@example.com"), d1, "a.csv", 10, None),
         (customer("c2", "second@example.com"), d1, "b.csv", 9, None),
-        # c3: seed 003 cleaning.
+        # c3: silver cleaning.
         (
             (
                 "c3", " John.DOE@Email.COM ", " jOHN ", "o'BRIEN smith", " us ",
@@ -211,7 +211,7 @@ def test_silver_customers_versions_quarantine_cleaning_and_conservation(spark):
 def test_silver_orders_status_dates_money_and_bad_values(spark):
     d1 = "2024-12-01"
     rows = [
-        # ' Completed ' is completed (seed 003 compared the raw value); 5.005 rounds half up.
+        # ' Completed ' is completed (the original design compared the raw value); 5.005 rounds half up.
         (("o1", "c1", datetime(2024, 1, 1), " Completed ", D("5.0050"), "card", "paid", "USD",
           D("1.2345"), None), d1, "a.csv", 2, None),
         (("o2", "c1", datetime(2024, 5, 18, 12), "PENDING", D("0"), None, None, None,

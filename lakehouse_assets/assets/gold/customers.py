@@ -1,5 +1,5 @@
-"""Gold customer marts: seed 003's metrics and segments, seed 001's insights, seed 000's
-marketing mart, seed 004's spend tiers and lifetime value."""
+"""Gold customer marts: metrics and segments, insights, the marketing mart, spend tiers and
+lifetime value."""
 
 import base64
 
@@ -14,7 +14,7 @@ def _png(png: bytes, title: str) -> MetadataValue:
 
 
 def segments_with_charts(fct_customer_metrics):
-    """dim_customer_segments plus seed 003 module 6's two charts, rendered for the Dagster UI."""
+    """dim_customer_segments plus its two charts, rendered for the Dagster UI."""
     segments = customers.dim_customer_segments(fct_customer_metrics).persist()
     summary = customers.segment_revenue_summary(segments).toPandas()
     heatmap = customers.rfm_heatmap(fct_customer_metrics).toPandas()
@@ -29,40 +29,40 @@ fct_customer_metrics = table_asset(
     "gold",
     "fct_customer_metrics",
     customers.fct_customer_metrics,
-    description="One row per customer: RFM, current and predicted 12-month CLV, churn risk "
-    "(seed 003 4.1); 'Never Purchased' for customers without a completed order.",
+    description="One row per customer: RFM, current and predicted 12-month CLV, churn risk; "
+    "'Never Purchased' for customers without a completed order.",
 )
 dim_customer_segments = table_asset(
     "gold",
     "dim_customer_segments",
     segments_with_charts,
-    description="RFM segment and recommended action per customer (seed 003 4.2); the segment "
-    "revenue chart and RFM heatmap of seed 003 module 6 are attached to each materialization.",
+    description="RFM segment and recommended action per customer; the segment "
+    "revenue chart and RFM heatmap are attached to each materialization.",
 )
 fct_customer_insights = table_asset(
     "gold",
     "fct_customer_insights",
     marts.fct_customer_insights,
     description="Spend, orders, average order value, days since last order and segment per "
-    "customer (seed 001 customer insights).",
+    "customer.",
 )
 fct_marketing_customers = table_asset(
     "gold",
     "fct_marketing_customers",
     marts.fct_marketing_customers,
-    description="Marketing mart (seed 000): value, frequency, preferred categories and "
+    description="Marketing mart: value, frequency, preferred categories and "
     "segment per customer.",
 )
 # Both read only the completed orders: one step.
 customer_value = tables_step("gold_customer_value", "gold", [
     (
         "fct_customer_spend_tiers", marts.fct_customer_spend_tiers,
-        "Spend tier per customer (seed 004): Premium > 10000, Gold > 5000, Silver > 1000, else "
+        "Spend tier per customer: Premium > 10000, Gold > 5000, Silver > 1000, else "
         "Bronze.",
     ),
     (
         "fct_customer_ltv", marts.fct_customer_ltv,
-        "Customer lifetime value (seed 004): revenue, active months, monthly revenue and "
+        "Customer lifetime value: revenue, active months, monthly revenue and "
         "predicted LTV as of the analysis date.",
     ),
 ])
@@ -70,7 +70,7 @@ fct_high_risk_orders = table_asset(
     "gold",
     "fct_high_risk_orders",
     marts.fct_high_risk_orders,
-    description="Orders flagged by rule (seed 002 adapted to orders); every flag explained in "
+    description="Orders flagged by rule; every flag explained in "
     "risk_reasons.",
 )
 

@@ -52,14 +52,14 @@ def _user_daily_spend(touched, customer_orders) -> DataFrame:
     [
         Table(
             "gold", "fct_daily_sales",
-            "Completed orders per order date (seeds 000 and 001): order count, sales, average "
+            "Completed orders per order date: order count, sales, average "
             "order value, units, items per order, unique customers. Merged per landing day; a "
             "date whose orders were all cancelled since keeps a row of zeros.",
             {"merge_keys": ["order_date"]},
         ),
         Table(
             "gold", "fct_user_daily_spend",
-            "Completed spend and orders per customer per order date (seed 002's user spend "
+            "Completed spend and orders per customer per order date (a user spend "
             "summary, adapted to orders). Merged per landing day.",
             {"merge_keys": ["customer_id", "order_date"]},
         ),
@@ -171,14 +171,14 @@ fct_sales_forecast = table_asset(
     "gold",
     "fct_sales_forecast",
     sales_forecast,
-    description="Next 30 days of sales from a least-squares model on trend and day of week "
-    "(seed 000); the model's error on a held-out window is in the metadata.",
+    description="Next 30 days of sales from a least-squares model on trend and day of week; "
+    "the model's error on a held-out window is in the metadata.",
 )
 fct_finance_daily = table_asset(
     "gold",
     "fct_finance_daily",
     marts.fct_finance_daily,
-    description="Finance mart (seed 000) by order date, category and payment method: revenue, "
+    description="Finance mart by order date, category and payment method: revenue, "
     "tax, discounts, profit, refunds, credit-card revenue.",
 )
 

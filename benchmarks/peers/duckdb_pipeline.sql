@@ -1,6 +1,6 @@
--- Seed 003 silver -> intermediate -> gold -> ML on DuckDB: the rules of
+-- Silver -> intermediate -> gold -> ML on DuckDB: the rules of
 -- lakehouse_assets/transforms/{silver,intermediate,customers,products,ml}.py, including the
--- project's fixes to the seed's SQL (analysis date = latest completed order date instead of
+-- project's fixes to the original design's SQL (analysis date = latest completed order date instead of
 -- CURRENT_DATE, no null totals for orders without items, guarded divisions, explicit
 -- 'Never Purchased' / 'Prospects' for customers without a completed order).
 --
@@ -52,7 +52,7 @@ CREATE MACRO percent_2dp(n, d) AS
     );
 
 
--- ===== silver (seed 003 module 2) ===========================================================
+-- ===== silver ===========================================================
 -- Per key: among valid rows, the latest landing date wins, then the last row in file order.
 -- Within one landing date only the last row of a key is a version at all (earlier rows are
 -- duplicate_key_in_landing_date), so a valid version is the last row of its key and day.
@@ -143,7 +143,7 @@ SELECT
     month(order_date) AS order_month,
     quarter(order_date) AS order_quarter,
     strftime(order_date, '%A') AS order_day_of_week,
-    -- the normalised status (the seed compares the raw one)
+    -- the normalised status (the original design compares the raw one)
     lower(trim(status)) = 'completed' AS is_completed,
     payment_method,
     payment_status,
@@ -192,7 +192,7 @@ WHERE is_valid AND position_in_landing_date = 1
 QUALIFY row_number() OVER (PARTITION BY order_item_id ORDER BY _landing_date DESC) = 1;
 
 
--- ===== intermediate (seed 003 module 3) =====================================================
+-- ===== intermediate =====================================================
 
 -- One row per completed order. An order without items costs its shipping only.
 CREATE TABLE int_customer_orders AS
@@ -210,7 +210,7 @@ WHERE o.is_completed
 GROUP BY o.order_id, o.customer_id, o.order_date, o.shipping_cost;
 
 
--- "As of": the latest completed order date (seed 003 uses CURRENT_DATE).
+-- "As of": the latest completed order date (the original design uses CURRENT_DATE).
 CREATE TABLE analysis_date AS
 SELECT MAX(order_date) AS analysis_date FROM int_customer_orders;
 
@@ -303,7 +303,7 @@ FROM stg_products p
 LEFT JOIN product_sales ps ON p.product_id = ps.product_id;
 
 
--- ===== gold (seed 003 module 4) =============================================================
+-- ===== gold =============================================================
 
 -- One row per silver customer: zeros and 'Never Purchased' without a completed order.
 CREATE TABLE fct_customer_metrics AS
@@ -345,7 +345,7 @@ FROM stg_customers c
 LEFT JOIN int_customer_rfm r ON c.customer_id = r.customer_id;
 
 
--- Segment and recommended action, rules in the seed's order (no completed order first).
+-- Segment and recommended action, rules in the original design's order (no completed order first).
 CREATE TABLE dim_customer_segments AS
 SELECT
     customer_id,
@@ -413,9 +413,9 @@ FROM int_product_metrics ipm
 CROSS JOIN percentile_stats ps;
 
 
--- ===== ML features (seed 003 5.1) ===========================================================
+-- ===== ML features ===========================================================
 
--- Gaps between a customer's orders are computed per order and averaged outside (the seed nests
+-- Gaps between a customer's orders are computed per order and averaged outside (the original design nests
 -- LAG inside AVG), everything as of the analysis date, divisions guarded.
 CREATE TABLE ml_customer_features AS
 WITH order_gaps AS (
