@@ -187,7 +187,7 @@ METRICS = "customer_id string, predicted_clv_12m decimal(34,3), recency_score in
     "frequency_score int, monetary_score int"
 
 
-def test_seed003_customer_rules_fail(spark):
+def test_customer_metric_rules_fail(spark):
     df = spark.createDataFrame(
         [
             ("c1", M("10"), 5, 1, 3),
@@ -208,7 +208,7 @@ def test_seed003_customer_rules_fail(spark):
     assert r.sample_keys[0] == "c1"
 
 
-def test_seed003_customer_rules_pass_with_null_scores(spark):
+def test_customer_metric_rules_pass_with_null_scores(spark):
     df = spark.createDataFrame([("c1", M("10"), 5, 1, 3), ("c2", M("0"), None, None, None)],
                                METRICS)
     r = gold.customer_metric_rules(df, "gold.fct_customer_metrics")

@@ -428,7 +428,7 @@ def _cents(s: pd.Series) -> pd.Series:
     return (s.astype(float) * 100).round().astype("int64")
 
 
-def seed003_metrics(root: Path = SEEDS) -> tuple[pd.DataFrame, pd.DataFrame]:
+def expected_metrics(root: Path = SEEDS) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(customers with RFM/segment/churn, products with revenue/tier) following docs/business-rules.md."""
     customers = _current(_load(root, "customers"), "customer_id")
     products = _current(_load(root, "products"), "product_id")
@@ -492,7 +492,7 @@ SEGMENTS = ["Champions", "Loyal Customers", "New Customers", "Big Spenders", "At
             "Prospects"]
 CHURN = ["High", "Medium", "Low", "Very Low", "Never Purchased"]
 TIERS = ["Star", "Performer", "Average", "Underperformer"]
-BEGIN, END = "<!-- BEGIN GENERATED: seed003 expectations -->", "<!-- END GENERATED -->"
+BEGIN, END = "<!-- BEGIN GENERATED: rule expectations -->", "<!-- END GENERATED -->"
 
 
 def render_expectations(cm: pd.DataFrame, pm: pd.DataFrame) -> str:
@@ -538,7 +538,7 @@ def _readme_tables(text: str) -> list[list[dict]]:
 
 @pytest.fixture(scope="module")
 def seeds_metrics():
-    return seed003_metrics(SEEDS)
+    return expected_metrics(SEEDS)
 
 
 def test_seeds_cover_every_segment_churn_level_and_tier(seeds_metrics):
@@ -610,7 +610,7 @@ def test_seeds_script_reproduces_committed_files(tmp_path):
 def _write_readme() -> None:
     readme = SEEDS / "README.md"
     text = readme.read_text(encoding="utf-8")
-    block = render_expectations(*seed003_metrics(SEEDS))
+    block = render_expectations(*expected_metrics(SEEDS))
     readme.write_text(text[:text.index(BEGIN)] + block + text[text.index(END) + len(END):], encoding="utf-8")
 
 
@@ -618,4 +618,4 @@ if __name__ == "__main__":
     if "--write-readme" in sys.argv:
         _write_readme()
     else:
-        print(render_expectations(*seed003_metrics(SEEDS)))
+        print(render_expectations(*expected_metrics(SEEDS)))

@@ -246,7 +246,7 @@ GOLD_RULES: tuple[QualityRule, ...] = (
     _spend("gold.fct_customer_insights", "total_spend", "avg_order_value", "customer_segment"),
     _spend("gold.fct_customer_metrics", "monetary_value", "avg_order_value", None),
     QualityRule(
-        "gold.fct_customer_metrics", "seed003_customer_rules",
+        "gold.fct_customer_metrics", "customer_metric_rules",
         lambda inp: gold.customer_metric_rules(
             inp.table("gold.fct_customer_metrics"), "gold.fct_customer_metrics", inp.thresholds
         ),

@@ -92,7 +92,7 @@ def customer_metric_rules(df: DataFrame, table: str, t: Thresholds = THRESHOLDS)
         },
     }
     result = _conditions_result(
-        df, "customer_id", conditions, "seed003_customer_rules", table,
+        df, "customer_id", conditions, "customer_metric_rules", table,
         f"customer_id unique and not null, predicted_clv_12m >= 0, scores in [{lo}, {hi}]", t,
     )
     # Uniqueness needs a grouping; one more small query.
