@@ -1,0 +1,5 @@
+import sys
+
+from lakehouse_assets.serving.cli import main
+
+sys.exit(main())
