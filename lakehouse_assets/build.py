@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     from dagster import DagsterInstance
 
     from lakehouse_assets.definitions import build_lakehouse_job, defs
-    from lakehouse_assets.partitions import daily_partitions
+    from lakehouse_assets.partitions import daily_partitions, range_tags
 
     dates = sorted({f.landing_date for f in scan_landing_zone(args.landing_root).files})
     if not dates:
@@ -89,10 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     with DagsterInstance.get() as instance:
         result = defs.resolve_job_def(build_lakehouse_job.name).execute_in_process(
             instance=instance,
-            tags={
-                "dagster/asset_partition_range_start": start,
-                "dagster/asset_partition_range_end": end,
-            },
+            tags=range_tags(start, end),
             raise_on_error=False,
         )
     if not result.success:

@@ -30,6 +30,12 @@ def window_dates(start, end) -> list:
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 
 
+def range_tags(first: str, last: str) -> dict[str, str]:
+    """Run tags that make one run cover the partitions ``first`` to ``last`` (inclusive): a
+    single-run backfill, for assets whose backfill policy is a single run."""
+    return {RANGE_START: first, RANGE_END: last}
+
+
 def run_window(tags: dict) -> tuple[dt.datetime, dt.datetime] | None:
     """[start, end) of a run's daily partitions (from its tags), None for an unpartitioned run.
 

@@ -1,7 +1,15 @@
 """Sensors: the landing zone starts bronze runs; declarative automation carries them to gold.
 
-``landing_zone_sensor`` watches ``<landing root>/<dataset>/<YYYY-MM-DD>/*.csv`` and requests one
-bronze run per landing date whose content changed, for exactly the datasets that changed.
+``landing_zone_sensor`` watches ``<landing root>/<dataset>/<YYYY-MM-DD>/*.csv`` and requests
+bronze runs for the landing dates whose content changed, for exactly the datasets that changed:
+one run per stretch of consecutive changed dates (a single-run backfill of their range), so a
+burst of deliveries is one run and one JVM, not one per date.
+
+Where it starts
+    With no cursor (the sensor's first tick, or a cursor it cannot read) it starts from what
+    bronze already holds: every ingested file's content hash is in ``bronze.ledger_<dataset>``,
+    read with delta-rs (no Spark). After ``lakehouse-build`` the first tick therefore requests
+    nothing until a file changes.
 
 How a change is detected
     Every (dataset, landing date) folder gets a fingerprint over its CSV files' sorted names
@@ -38,7 +46,9 @@ import datetime as dt
 import hashlib
 import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from itertools import groupby
 
 from dagster import (
     AssetKey,
@@ -57,9 +67,13 @@ from dagster import (
     sensor,
 )
 
+from dagster_deltalake import DeltaTableResource, LocalConfig
+
 from lakehouse_assets.assets.bronze import bronze_assets as project_bronze_assets
+from lakehouse_assets.assets.bronze import bronze_table_names
 from lakehouse_assets.checks.results import recorded_check_evaluations, run_failure_summary
 from lakehouse_assets.landing import DATASETS, LandingFile, file_sha256, scan_landing_zone
+from lakehouse_assets.partitions import range_tags
 from lakehouse_assets.resources.storage import LakehouseStorage
 
 CURSOR_VERSION = 1
@@ -76,8 +90,13 @@ def _short_sha(text: str) -> str:
 
 def folder_fingerprint(files: Sequence[LandingFile]) -> str:
     """Fingerprint of one (dataset, date) folder from the names and bytes of its files."""
-    lines = sorted(f"{os.path.basename(f.path)}\0{file_sha256(f.path)}" for f in files)
-    return _short_sha("\n".join(lines))
+    return _fingerprint_of((f.path, file_sha256(f.path)) for f in files)
+
+
+def _fingerprint_of(files: Iterable[tuple[str, str]]) -> str:
+    """Fingerprint of a folder's (path, sha256) pairs: only each file's name counts, so the
+    landing zone's files and the ledger's relative paths agree."""
+    return _short_sha("\n".join(sorted(f"{os.path.basename(p)}\0{sha}" for p, sha in files)))
 
 
 def combined_fingerprint(fingerprints: Mapping[str, str]) -> str:
@@ -92,9 +111,10 @@ def _chain(previous_key: str, fingerprints: Mapping[str, str]) -> str:
 # Cursor: {"v": 1, "dates": {"2024-01-05": {"key": <last run key part>, "files": {ds: fp}}}}.
 # A date whose folders all disappeared keeps its entry (files {}), so that its key chain, and
 # with it the guarantee of fresh run keys, survives the gap.
-def _load_cursor(context: SensorEvaluationContext) -> dict[str, dict]:
+def _load_cursor(context: SensorEvaluationContext) -> dict[str, dict] | None:
+    """The cursor's dates; None when there is no cursor or it cannot be read."""
     if not context.cursor:
-        return {}
+        return None
     try:
         state = json.loads(context.cursor)
         if state.get("v") != CURSOR_VERSION:
@@ -104,10 +124,39 @@ def _load_cursor(context: SensorEvaluationContext) -> dict[str, dict]:
             for date, entry in state["dates"].items()
         }
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        # Starting over re-requests every date; run keys of unchanged first deliveries are the
-        # same as before, so Dagster skips those runs instead of repeating them.
-        context.log.warning(f"Ignoring unreadable landing sensor cursor ({exc}); starting over")
-        return {}
+        context.log.warning(
+            f"Ignoring unreadable landing sensor cursor ({exc}); starting from the bronze ledgers"
+        )
+        return None
+
+
+def ledger_state(storage: LakehouseStorage, datasets: Iterable[str]) -> dict[str, dict]:
+    """The cursor that describes what bronze already holds, read from its ledgers.
+
+    Every file bronze ingested (loaded, unchanged or failed) has a ledger row with its relative
+    path and sha256, so each (dataset, date) folder's fingerprint is the one the sensor would
+    compute from the same files; the key is the one its first run would have had. A file that
+    could not be read has no hash in the ledger, so its folder counts as changed and is retried.
+    Read with delta-rs (dagster-deltalake), because a sensor has no Spark session.
+    """
+    if "://" in storage.root:
+        return {}  # object storage: needs the store's credentials; start from the landing zone
+    files: dict[str, dict[str, list[tuple[str, str]]]] = {}
+    for dataset in datasets:
+        path = storage.table_path("bronze", bronze_table_names(dataset)[2])
+        if not os.path.isdir(os.path.join(path, "_delta_log")):
+            continue  # never ingested
+        rows = DeltaTableResource(url=path, storage_options=LocalConfig()).load().to_pyarrow_table(
+            columns=["_landing_date", "file_path", "content_hash"]
+        )
+        for row in rows.to_pylist():
+            folder = files.setdefault(row["_landing_date"].isoformat(), {})
+            folder.setdefault(dataset, []).append((row["file_path"], row["content_hash"] or ""))
+    state = {}
+    for date_key, folders in files.items():
+        fingerprints = {ds: _fingerprint_of(pairs) for ds, pairs in folders.items()}
+        state[date_key] = {"key": _chain("", fingerprints), "files": fingerprints}
+    return state
 
 
 def _dump_cursor(dates: Mapping[str, dict]) -> str:
@@ -146,6 +195,58 @@ def _asset_keys_by_dataset(
     return by_dataset
 
 
+@dataclass(frozen=True)
+class _Change:
+    """A landing date whose content changed: the datasets that changed and its new key."""
+
+    day: dt.date
+    datasets: list[str]
+    key: str
+    files: Mapping[str, str]
+
+
+def _consecutive(changes: Sequence[_Change]) -> list[list[_Change]]:
+    """Changes (sorted by date) split into stretches of consecutive days."""
+    return [
+        [change for _, change in stretch]
+        for _, stretch in groupby(enumerate(changes), lambda ic: ic[1].day.toordinal() - ic[0])
+    ]
+
+
+def _run_request(
+    stretch: Sequence[_Change],
+    partitions_def: TimeWindowPartitionsDefinition,
+    keys_by_dataset: Mapping[str, list[AssetKey]],
+) -> RunRequest:
+    """One bronze run for a stretch of consecutive changed dates: a single partition, or a
+    single-run backfill of the range, for every dataset that changed on any of its dates (a
+    dataset unchanged on one of those dates is re-read from its ledger, not re-parsed)."""
+    datasets = sorted({ds for change in stretch for ds in change.datasets})
+    # The landing date is the partition's calendar date, whatever its timezone.
+    first, last = (c.day.strftime(partitions_def.fmt) for c in (stretch[0], stretch[-1]))
+    days = stretch[0].day.isoformat()
+    if len(stretch) > 1:
+        days += f"..{stretch[-1].day.isoformat()}"
+    # Deterministic from the cursor and the files: a re-evaluated tick repeats it exactly.
+    key = stretch[0].key if len(stretch) == 1 else _short_sha(",".join(c.key for c in stretch))
+    content = {f"{c.day.isoformat()}/{ds}": fp for c in stretch for ds, fp in c.files.items()}
+    tags = {
+        f"{TAG_PREFIX}/trigger": "landing_zone",
+        f"{TAG_PREFIX}/landing_date": days,  # YYYY-MM-DD, or YYYY-MM-DD..YYYY-MM-DD for a range
+        f"{TAG_PREFIX}/datasets": ",".join(datasets),
+        f"{TAG_PREFIX}/content": combined_fingerprint(content),
+    }
+    selection = [k for ds in datasets for k in keys_by_dataset[ds]]
+    if len(stretch) == 1:
+        return RunRequest(run_key=f"{days}:{key}", partition_key=first,
+                          asset_selection=selection, tags=tags)
+    return RunRequest(
+        run_key=f"{days}:{key}",
+        asset_selection=selection,
+        tags={**tags, **range_tags(first, last)},
+    )
+
+
 def build_landing_sensor(
     bronze_assets: Sequence[AssetsDefinition],
     name: str = "landing_zone_sensor",
@@ -169,9 +270,11 @@ def build_landing_sensor(
         target=list(bronze_assets),
         description=(
             "Watches the landing zone (<landing root>/<dataset>/<YYYY-MM-DD>/*.csv) and requests "
-            "one bronze run per landing date whose file contents changed (sha256, not mtime), "
-            "for the datasets that changed, partition = landing date. Identical re-deliveries "
-            "do nothing; bad folders, symlinks and future dates are skipped with a warning."
+            "bronze runs for the landing dates whose file contents changed (sha256, not mtime), "
+            "for the datasets that changed: one run per stretch of consecutive changed dates "
+            "(a single-run backfill of their range). Starts from the bronze ledgers, so after "
+            "a build nothing is requested until a file changes. Identical re-deliveries do "
+            "nothing; bad folders, symlinks and future dates are skipped with a warning."
         ),
     )
     def _landing_sensor(context: SensorEvaluationContext, storage: LakehouseStorage):
@@ -195,6 +298,9 @@ def build_landing_sensor(
             folders.setdefault((f.landing_date, f.dataset), []).append(f)
 
         previous = _load_cursor(context)
+        if previous is None:
+            previous = ledger_state(storage, datasets)
+            context.log.info(f"Starting from the bronze ledgers: {len(previous)} landing dates")
         current: dict[str, dict[str, str]] = {}
         unreadable: set[str] = set()
         for (landing_date, dataset), files in sorted(folders.items()):
@@ -214,7 +320,7 @@ def build_landing_sensor(
             current.setdefault(date_key, {})[dataset] = fingerprint
 
         state = dict(previous)
-        run_requests: list[RunRequest] = []
+        changes: list[_Change] = []
         for date_key in sorted(set(previous) | set(current)):
             if date_key in unreadable or not _in_range(date_key, min_date, max_date):
                 # Unreadable: decide next tick. Out of range (the partitions' start was moved,
@@ -236,23 +342,13 @@ def build_landing_sensor(
                 continue
             key = _chain(before["key"], now)
             state[date_key] = {"key": key, "files": now}
-            # The landing date is the partition's calendar date, whatever its timezone.
-            partition_key = dt.date.fromisoformat(date_key).strftime(partitions_def.fmt)
-            run_requests.append(
-                RunRequest(
-                    run_key=f"{date_key}:{key}",
-                    partition_key=partition_key,
-                    asset_selection=[k for ds in changed for k in keys_by_dataset[ds]],
-                    tags={
-                        f"{TAG_PREFIX}/trigger": "landing_zone",
-                        f"{TAG_PREFIX}/landing_date": date_key,
-                        f"{TAG_PREFIX}/datasets": ",".join(changed),
-                        f"{TAG_PREFIX}/content": combined_fingerprint(now),
-                    },
-                )
-            )
+            changes.append(_Change(dt.date.fromisoformat(date_key), changed, key, now))
             context.log.info(f"Landing date {date_key} changed: {', '.join(changed)}")
 
+        run_requests = [
+            _run_request(stretch, partitions_def, keys_by_dataset)
+            for stretch in _consecutive(changes)
+        ]
         cursor = _dump_cursor(state)
         if run_requests:
             return SensorResult(run_requests=run_requests, cursor=cursor)

@@ -51,3 +51,42 @@ def materialize_requested(instance, result):
             partition = DAY if graph.get(key).partitions_def else None
             instance.report_runless_asset_event(AssetMaterialization(key, partition=partition))
     return evaluate_automation_conditions(defs=defs, instance=instance, cursor=result.cursor)
+
+
+def test_a_burst_of_bronze_days_is_one_backfill_not_a_run_per_day():
+    """The automation sensor as the daemon evaluates it (its evaluation function, on a sensor
+    context): three new bronze days are one request of a backfill over the three partitions,
+    which the daemon runs as single runs (every partitioned asset's backfill policy)."""
+    # The function the daemon runs for this sensor; Dagster has no public test entry for it.
+    from dagster import build_sensor_context
+    from dagster._core.definitions.automation_condition_sensor_definition import _evaluate
+
+    from lakehouse_assets.sensors import automation_sensor
+
+    days = ["2023-03-01", "2023-03-02", "2023-03-03"]
+    instance = DagsterInstance.ephemeral()
+    graph = defs.resolve_asset_graph()
+    for key in graph.get_all_asset_keys():
+        for partition in days if graph.get(key).partitions_def else [None]:
+            instance.report_runless_asset_event(AssetMaterialization(key, partition=partition))
+
+    def tick(cursor=None):
+        context = build_sensor_context(instance=instance, definitions=defs, cursor=cursor)
+        return _evaluate(automation_sensor, context)
+
+    baseline = tick()
+    assert baseline.run_requests == []
+    for day in days:
+        for table in ("orders", "quarantine_orders", "ledger_orders"):
+            instance.report_runless_asset_event(
+                AssetMaterialization(AssetKey(["bronze", table]), partition=day)
+            )
+
+    [request] = tick(baseline.cursor).run_requests
+    subset = request.asset_graph_subset  # a backfill request, not a run per partition
+    assert subset is not None
+    requested = subset.partitions_subsets_by_asset_key
+    assert set(requested[AssetKey(["silver", "stg_orders"])].get_partition_keys()) == set(days)
+    assert set(requested[AssetKey(["gold", "fct_daily_sales"])].get_partition_keys()) == set(days)
+    for key in requested:
+        assert graph.get(key).backfill_policy.max_partitions_per_run is None, key  # single run

@@ -8,11 +8,13 @@ import datetime as dt
 import json
 import logging
 import os
+import shutil
 
 import pytest
 from dagster import AssetKey, DagsterInstance, Definitions, build_sensor_context
 
 from lakehouse_assets.assets.bronze import bronze_assets
+from lakehouse_assets_tests.conftest import DATA_SEEDS
 from lakehouse_assets.partitions import daily_partitions
 from lakehouse_assets.resources import LakehouseStorage, build_resources
 from lakehouse_assets.sensors import (
@@ -25,6 +27,7 @@ from lakehouse_assets.sensors import (
 START = daily_partitions.start.date()
 DAY = (START + dt.timedelta(days=10)).isoformat()
 OTHER_DAY = (START + dt.timedelta(days=11)).isoformat()
+LATER_DAY = (START + dt.timedelta(days=20)).isoformat()
 ORDERS_KEYS = {AssetKey(["bronze", t]) for t in ("orders", "quarantine_orders", "ledger_orders")}
 CUSTOMERS_KEYS = {
     AssetKey(["bronze", t]) for t in ("customers", "quarantine_customers", "ledger_customers")
@@ -63,12 +66,13 @@ def landing(tmp_path):
 
 @pytest.fixture
 def tick(tmp_path, landing, instance):
-    """tick(cursor, landing_root=None) -> (SensorExecutionData, warning messages)."""
+    """tick(cursor, landing_root=None, lakehouse_root=None) -> (SensorExecutionData, warnings)."""
     sensor_def = build_landing_sensor(bronze_assets)
 
-    def run(cursor=None, landing_root=None):
+    def run(cursor=None, landing_root=None, lakehouse_root=None):
         storage = LakehouseStorage(
-            landing_root=str(landing_root or landing), lakehouse_root=str(tmp_path / "lake")
+            landing_root=str(landing_root or landing),
+            lakehouse_root=str(lakehouse_root or tmp_path / "lake"),
         )
         context = build_sensor_context(
             cursor=cursor,
@@ -173,20 +177,43 @@ def test_same_tick_without_stored_cursor_repeats_the_run_key(tick, landing):
 def test_two_datasets_on_one_date_make_one_run(tick, landing):
     land(landing, "orders", DAY, "orders.csv", ORDERS_CSV)
     land(landing, "customers", DAY, "customers.csv", CUSTOMERS_CSV)
-    land(landing, "orders", OTHER_DAY, "orders.csv", ORDERS_CSV)
+    land(landing, "orders", LATER_DAY, "orders.csv", ORDERS_CSV)  # not the next day
 
     data, _ = tick()
 
     by_date = {r.partition_key: r for r in data.run_requests}
-    assert sorted(by_date) == [DAY, OTHER_DAY]
+    assert sorted(by_date) == [DAY, LATER_DAY]
     assert set(by_date[DAY].asset_selection) == ORDERS_KEYS | CUSTOMERS_KEYS
     assert by_date[DAY].tags["lakehouse/datasets"] == "customers,orders"
-    assert set(by_date[OTHER_DAY].asset_selection) == ORDERS_KEYS
+    assert set(by_date[LATER_DAY].asset_selection) == ORDERS_KEYS
 
     # Later only customers changes on DAY: the run selects customers alone.
     land(landing, "customers", DAY, "customers.csv", CUSTOMERS_CSV + "8,x@y.z,C,D,DE,2024-01-02\n")
     [request] = tick(data.cursor)[0].run_requests
     assert request.partition_key == DAY and set(request.asset_selection) == CUSTOMERS_KEYS
+
+
+def test_a_burst_of_consecutive_dates_is_one_range_run(tick, landing):
+    days = [(START + dt.timedelta(days=10 + i)).isoformat() for i in range(5)]
+    for day in days:
+        land(landing, "orders", day, "orders.csv", ORDERS_CSV)
+    land(landing, "customers", days[2], "customers.csv", CUSTOMERS_CSV)
+    land(landing, "orders", LATER_DAY, "orders.csv", ORDERS_CSV)
+
+    data, _ = tick()
+
+    burst, alone = sorted(data.run_requests, key=lambda r: r.run_key)
+    # One single-run backfill over the five days, for every dataset changed in them.
+    assert burst.partition_key is None
+    assert burst.tags["dagster/asset_partition_range_start"] == days[0]
+    assert burst.tags["dagster/asset_partition_range_end"] == days[-1]
+    assert burst.tags["lakehouse/landing_date"] == f"{days[0]}..{days[-1]}"
+    assert burst.run_key.startswith(f"{days[0]}..{days[-1]}:")
+    assert set(burst.asset_selection) == ORDERS_KEYS | CUSTOMERS_KEYS
+    assert alone.partition_key == LATER_DAY and set(alone.asset_selection) == ORDERS_KEYS
+    # Re-evaluated from the same cursor (a tick whose cursor was not stored), the same key.
+    assert sorted(r.run_key for r in tick()[0].run_requests) == [burst.run_key, alone.run_key]
+    assert json.loads(data.cursor)["dates"].keys() == {*days, LATER_DAY}
 
 
 def test_bad_paths_are_skipped_with_warnings(tick, landing, tmp_path):
@@ -249,6 +276,32 @@ def test_unreadable_cursor_starts_over(tick, landing):
     land(landing, "orders", DAY, "orders.csv", ORDERS_CSV)
     data, warnings = tick("not json")
     assert len(data.run_requests) == 1 and any("cursor" in w for w in warnings)
+
+
+def test_after_a_build_the_first_tick_requests_nothing_until_files_change(
+    tick, seeded_lakehouse, tmp_path
+):
+    """The lakehouse built by the README's main command from data_seeds: the sensor, turned on
+    without a cursor, starts from the bronze ledgers (read with delta-rs) instead of requesting
+    every landing date again."""
+    landing = tmp_path / "data_seeds"  # same files, same bytes, as the build read
+    shutil.copytree(DATA_SEEDS, landing)
+    built = seeded_lakehouse.storage.root
+
+    first, _ = tick(landing_root=landing, lakehouse_root=built)
+
+    assert first.run_requests == [] and "No landing changes" in first.skip_message
+    assert len(json.loads(first.cursor)["dates"]) == len(
+        {p.name for p in landing.glob("*/*") if p.is_dir()}
+    )
+    # Corrections land for two consecutive days (orders) and one of them (customers): one run.
+    for dataset in ("orders", "customers"):
+        for day in ("2023-01-07", "2023-01-08")[: 2 if dataset == "orders" else 1]:
+            [path] = (landing / dataset / day).glob("*.csv")
+            path.write_text(path.read_text() + "\n")  # different bytes
+    [request] = tick(first.cursor, landing_root=landing, lakehouse_root=built)[0].run_requests
+    assert request.tags["lakehouse/landing_date"] == "2023-01-07..2023-01-08"
+    assert set(request.asset_selection) == ORDERS_KEYS | CUSTOMERS_KEYS
 
 
 def test_module_sensors():
