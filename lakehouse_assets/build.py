@@ -1,16 +1,21 @@
 """Build the whole lakehouse from a landing zone in one Dagster run, then summarise gold.
 
-    lakehouse-build --landing-root data_seeds [--lakehouse-root ./lakehouse]
+    lakehouse-build --landing-root data_seeds [--lakehouse-root ./lakehouse] [--verbose]
 
 It launches the ``build_lakehouse`` job for the range of landing dates found (a single-run
 backfill of the daily partitions) on the Dagster instance of ``DAGSTER_HOME`` (default
 ``./.dagster_home``), so the run, its materializations and checks appear in ``dagster dev``.
+The console shows the run's progress (steps done of total, the step running, elapsed); Dagster's
+event stream only with ``--verbose``.
 """
 
 import argparse
 import os
 import sys
-from typing import MutableMapping
+import threading
+import time
+import uuid
+from typing import MutableMapping, TextIO
 
 from lakehouse_assets.landing import scan_landing_zone
 
@@ -46,6 +51,97 @@ GOLD_SUMMARY_QUERIES = {
 }
 
 
+# Without --verbose the console shows warnings and errors only; progress comes from Progress.
+QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+
+
+class Progress:
+    """Follows a run's step events in the instance and reports them on ``out``: a bar
+    redrawn in place on a terminal, one line per finished step otherwise (logs, CI)."""
+
+    POLL_SECONDS = 0.5
+
+    def __init__(self, instance, run_id: str, out: TextIO = sys.stdout):
+        self.instance, self.run_id, self.out = instance, run_id, out
+        self.tty = out.isatty()
+        self.started = time.monotonic()
+        self.total: int | None = None
+        self.running: dict[str, float] = {}  # step key -> start (monotonic)
+        self.done = self.failed = 0
+        self._cursor: str | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._follow, daemon=True)
+
+    def __enter__(self) -> "Progress":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._poll()  # the last events
+        if self.tty:
+            self.out.write("\n")
+        self.out.flush()
+
+    def _follow(self) -> None:
+        while not self._stop.wait(self.POLL_SECONDS):
+            self._poll()
+
+    def _poll(self) -> None:
+        from dagster import DagsterEventType
+
+        if self.total is None:
+            run = self.instance.get_run_by_id(self.run_id)
+            if run is None or run.execution_plan_snapshot_id is None:
+                return  # not created yet
+            plan = self.instance.get_execution_plan_snapshot(run.execution_plan_snapshot_id)
+            self.total = len(plan.steps)
+        types = {DagsterEventType.STEP_START, DagsterEventType.STEP_SUCCESS,
+                 DagsterEventType.STEP_FAILURE}
+        while True:
+            batch = self.instance.get_records_for_run(self.run_id, cursor=self._cursor,
+                                                      of_type=types)
+            self._cursor = batch.cursor
+            for record in batch.records:
+                self._step_event(record.event_log_entry)
+            if not batch.has_more:
+                break
+        if self.tty:
+            self._draw()
+
+    def _step_event(self, entry) -> None:
+        step, kind = entry.step_key, entry.dagster_event.event_type_value
+        if kind == "STEP_START":
+            self.running[step] = time.monotonic()
+            return
+        took = time.monotonic() - self.running.pop(step, time.monotonic())
+        if kind == "STEP_SUCCESS":
+            self.done += 1
+        else:
+            self.failed += 1
+        if not self.tty:
+            status = "done" if kind == "STEP_SUCCESS" else "FAILED"
+            self.out.write(f"  [{self.done + self.failed}/{self.total}] {self._elapsed()}  "
+                           f"{step} {status} ({took:.1f} s)\n")
+            self.out.flush()
+
+    def _elapsed(self) -> str:
+        minutes, seconds = divmod(int(time.monotonic() - self.started), 60)
+        return f"{minutes:>2}m{seconds:02d}s"
+
+    def _draw(self) -> None:
+        finished, total = self.done + self.failed, self.total or 0
+        width = 24
+        filled = width * finished // total if total else 0
+        running = ", ".join(sorted(self.running)) or "-"
+        failed = f", {self.failed} failed" if self.failed else ""
+        line = (f"\r  [{'#' * filled}{'.' * (width - filled)}] {finished}/{total} steps{failed}"
+                f"  {self._elapsed()}  {running}")
+        self.out.write(line[:160].ljust(160))
+        self.out.flush()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -57,6 +153,10 @@ def main(argv: list[str] | None = None) -> int:
         "--lakehouse-root",
         default=os.environ.get("LAKEHOUSE_ROOT", "./lakehouse"),
         help="where the Delta tables go (default: $LAKEHOUSE_ROOT or ./lakehouse)",
+    )
+    parser.add_argument(
+        "--verbose", action="store_true",
+        help="print Dagster's event stream (every step event, at DEBUG) instead of progress",
     )
     args = parser.parse_args(argv)
     # The code location reads its settings from the environment when it is loaded.
@@ -87,11 +187,19 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"Building the lakehouse from {args.landing_root}: landing dates {start} .. {end}")
     with DagsterInstance.get() as instance:
-        result = defs.resolve_job_def(build_lakehouse_job.name).execute_in_process(
-            instance=instance,
-            tags=range_tags(start, end),
-            raise_on_error=False,
-        )
+        run_id = str(uuid.uuid4())  # known before the run starts, for Progress
+        job = defs.resolve_job_def(build_lakehouse_job.name)
+        if args.verbose:
+            result = job.execute_in_process(
+                instance=instance, tags=range_tags(start, end), run_id=run_id,
+                raise_on_error=False,
+            )
+        else:
+            with Progress(instance, run_id):
+                result = job.execute_in_process(
+                    instance=instance, tags=range_tags(start, end), run_id=run_id,
+                    run_config=QUIET_RUN_CONFIG, raise_on_error=False,
+                )
     if not result.success:
         from lakehouse_assets.checks.results import run_failure_summary
 

@@ -65,6 +65,9 @@ class RecordedRun:
     def get_asset_materialization_events(self):
         return self._events(DagsterEventType.ASSET_MATERIALIZATION)
 
+    def step_keys(self) -> list[str]:
+        return sorted({e.step_key for e in self._events(DagsterEventType.STEP_SUCCESS)})
+
     def get_asset_check_evaluations(self):
         return [
             e.event_specific_data for e in self._events(DagsterEventType.ASSET_CHECK_EVALUATION)
@@ -75,9 +78,9 @@ class SeededLakehouse:
     """The whole lakehouse built once from data_seeds by the README's main command (a real
     ``lakehouse-build``: one Dagster run over every landing date, in its own process)."""
 
-    def __init__(self, spark, storage, resources, result, stdout, dagster_home):
+    def __init__(self, spark, storage, resources, result, stdout, stderr, dagster_home):
         self.spark, self.storage, self.resources, self.result = spark, storage, resources, result
-        self.stdout, self.dagster_home = stdout, dagster_home
+        self.stdout, self.stderr, self.dagster_home = stdout, stderr, dagster_home
 
     def table(self, layer: str, name: str):
         return self.spark.read.format("delta").load(self.storage.table_path(layer, name))
@@ -114,5 +117,6 @@ def seeded_lakehouse(spark, tmp_path_factory):
             build_resources(storage),
             RecordedRun(instance, runs[0].run_id),
             out.stdout,
+            out.stderr,
             dagster_home,
         )

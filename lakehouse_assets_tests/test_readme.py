@@ -39,6 +39,20 @@ def test_main_command_builds_every_table_in_one_dagster_run_with_one_jvm(seeded_
     assert len(app_ids) == 1, f"one SparkSession for the whole run, got {app_ids}"
 
 
+def test_main_command_output_is_progress_not_an_event_stream(seeded_lakehouse):
+    """Not a terminal (captured): one line per finished step, then the summary; Dagster's event
+    stream only with --verbose; Spark's expected warnings do not scroll by."""
+    stdout, stderr = seeded_lakehouse.stdout, seeded_lakehouse.stderr
+    steps = [line for line in stdout.splitlines() if line.lstrip().startswith("[")]
+    total = len(seeded_lakehouse.result.step_keys())
+    assert len(steps) == total and steps[-1].lstrip().startswith(f"[{total}/{total}]"), steps[-3:]
+    assert all(line.split()[-3] == "done" for line in steps), [s for s in steps if "done" not in s]
+    assert "STEP_START" not in stdout + stderr and " - DEBUG - " not in stdout + stderr
+    for noise in ("No Partition Defined for Window operation", "was created concurrently"):
+        assert noise not in stderr, noise
+    assert len(stdout) + len(stderr) < 30_000, (len(stdout), len(stderr))
+
+
 CATALOG_PROBE = """
 import json, sys
 from lakehouse_assets.resources.spark import build_spark_session

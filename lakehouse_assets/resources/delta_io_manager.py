@@ -551,7 +551,10 @@ class DeltaSparkIOManager(ConfigurableIOManager):
         if _REGISTERED.get(name) == path:
             return
         try:
-            spark.sql(f"CREATE DATABASE IF NOT EXISTS {layer}")
+            # Checked first: CREATE ... IF NOT EXISTS on an existing Hive database logs a
+            # "created concurrently" warning every time.
+            if not spark.catalog.databaseExists(layer):
+                spark.sql(f"CREATE DATABASE IF NOT EXISTS {layer}")
             if spark.catalog.tableExists(name):
                 location = (
                     spark.sql(f"DESCRIBE DETAIL {name}").select("location").first()["location"]

@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT_MASTER = "local[*]"
 DEFAULT_SHUFFLE_PARTITIONS = 8
+# Spark's log levels for our JVMs: its defaults, minus warnings that are expected here.
+LOG4J_CONFIG = os.path.join(os.path.dirname(os.path.abspath(__file__)), "log4j2.properties")
 
 
 class SparkStartupError(RuntimeError):
@@ -105,6 +107,7 @@ def delta_session_conf(
         "spark.databricks.delta.optimizeWrite.enabled": "true",
         "spark.sql.sources.partitionOverwriteMode": "dynamic",
     }
+    java_options = [f"-Dlog4j2.configurationFile={LOG4J_CONFIG}"]
     if catalog_dir:
         # A persistent local metastore, so `SELECT * FROM gold.x` works in a new session.
         conf["spark.sql.catalogImplementation"] = "hive"
@@ -112,8 +115,9 @@ def delta_session_conf(
         conf["spark.hadoop.javax.jdo.option.ConnectionURL"] = (
             f"jdbc:derby:;databaseName={os.path.join(catalog_dir, 'metastore_db')};create=true"
         )
-        conf["spark.driver.extraJavaOptions"] = f"-Dderby.system.home={catalog_dir}"
+        java_options.append(f"-Dderby.system.home={catalog_dir}")
         os.makedirs(catalog_dir, exist_ok=True)
+    conf["spark.driver.extraJavaOptions"] = " ".join(java_options)
 
     jars = jars if jars is not None else os.environ.get("LAKEHOUSE_SPARK_JARS")
     cache = jar_cache_dir()
