@@ -112,11 +112,10 @@ _LTV = ("total_revenue", "total_orders", "first_purchase", "last_purchase", "act
 def customer_profile(read: Read, customer_id: str) -> dict | None:
     """Profile, RFM, segments (RFM segment, spend tier, churn risk) and value (CLV, LTV: null
     for a customer without a completed order) of one customer; None if unknown."""
-    read.derive("customer_profiles", _PROFILE_SQL, "customer_id", CUSTOMER_PROFILE)
-    rows = read.rows("SELECT * FROM {customer_profiles} WHERE customer_id = ?", [customer_id])
-    if not rows:
+    row = read.lookup("customer_profiles", _PROFILE_SQL, "customer_id", CUSTOMER_PROFILE,
+                      customer_id)
+    if row is None:
         return None
-    row = rows[0]
     out = {"customer_id": customer_id}
     out.update({group: {c: row[c] for c in cols} for group, cols in _PROFILE_GROUPS.items()})
     out["value"]["ltv"] = {c: row[c] for c in _LTV} if row["has_ltv"] else None
