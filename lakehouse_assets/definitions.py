@@ -11,7 +11,7 @@ from dagster import BetaWarning, Definitions, define_asset_job, in_process_execu
 # backfill_policy is marked beta; single-run backfills are what we want for Spark.
 warnings.filterwarnings("ignore", category=BetaWarning)
 
-from lakehouse_assets.assets.bronze import bronze_assets  # noqa: E402
+from lakehouse_assets.assets.bronze import bronze_assets, landing_specs  # noqa: E402
 from lakehouse_assets.assets.gold.customers import customer_assets  # noqa: E402
 from lakehouse_assets.assets.gold.products import product_assets  # noqa: E402
 from lakehouse_assets.assets.gold.sales import sales_assets  # noqa: E402
@@ -45,7 +45,7 @@ build_lakehouse_job = define_asset_job(
 def build_definitions(resources: dict | None = None) -> Definitions:
     """The code location; tests pass resources bound to a temporary lakehouse."""
     return Definitions(
-        assets=all_assets,
+        assets=[*landing_specs, *all_assets],
         asset_checks=quality_checks,
         jobs=[build_lakehouse_job],
         sensors=sensors,

@@ -3,7 +3,13 @@
 ``landing_zone_sensor`` watches ``<landing root>/<dataset>/<YYYY-MM-DD>/*.csv`` and requests
 bronze runs for the landing dates whose content changed, for exactly the datasets that changed:
 one run per stretch of consecutive changed dates (a single-run backfill of their range), so a
-burst of deliveries is one run and one JVM, not one per date.
+burst of deliveries is one run and one JVM, not one per date. With the runs it reports each
+changed (dataset, date) as a materialization of the external asset ``landing/<dataset>``, so the
+lineage starts at the files and the UI shows when each day's files arrived.
+
+Bronze is started by these run requests, not by an automation condition on the landing assets:
+a run key makes one change one run even when a tick is evaluated twice (see Run keys), which
+an automation condition reacting to the landing events could not promise.
 
 Where it starts
     With no cursor (the sensor's first tick, or a cursor it cannot read) it starts from what
@@ -24,7 +30,7 @@ How a change is detected
     LAKEHOUSE_PARTITIONS_START: folders before the partitions' start are never hashed.
 
 Run keys
-    ``run_key = <date>:<key>`` where ``<key>`` chains the date's previous key with the combined
+    ``run_key = <date>:<key>`` (``<first>..<last>:<key of their keys>`` for a range) where ``<key>`` chains the date's previous key with the combined
     fingerprint of the date's content. Re-evaluating the same change (a tick that failed before
     its cursor was stored) gives the same key, so Dagster never starts two runs for one change;
     chaining makes content that reverts to an earlier version (A -> B -> A) a new key, which a
@@ -52,6 +58,8 @@ from itertools import groupby
 
 from dagster import (
     AssetKey,
+    AssetMaterialization,
+    MetadataValue,
     DagsterEventType,
     RunFailureSensorContext,
     AssetsDefinition,
@@ -70,7 +78,7 @@ from dagster import (
 from dagster_deltalake import DeltaTableResource, LocalConfig
 
 from lakehouse_assets.assets.bronze import bronze_assets as project_bronze_assets
-from lakehouse_assets.assets.bronze import bronze_table_names
+from lakehouse_assets.assets.bronze import bronze_table_names, landing_key
 from lakehouse_assets.checks.results import recorded_check_evaluations, run_failure_summary
 from lakehouse_assets.landing import DATASETS, LandingFile, file_sha256, scan_landing_zone
 from lakehouse_assets.partitions import range_tags
@@ -247,6 +255,21 @@ def _run_request(
     )
 
 
+def _landing_event(change: _Change, dataset: str, files: Sequence[LandingFile]):
+    return AssetMaterialization(
+        asset_key=landing_key(dataset),
+        partition=change.day.isoformat(),
+        description=f"{len(files)} file(s) of {dataset} for {change.day} new or changed",
+        metadata={
+            "files": MetadataValue.int(len(files)),
+            "bytes": MetadataValue.int(sum(f.size for f in files)),
+            "paths": MetadataValue.json(sorted(f.relative_path for f in files)),
+            "fingerprint": change.files[dataset],  # names and sha256 of the files
+            "content_key": change.key,  # the date's chained key, also in the run key
+        },
+    )
+
+
 def build_landing_sensor(
     bronze_assets: Sequence[AssetsDefinition],
     name: str = "landing_zone_sensor",
@@ -349,9 +372,14 @@ def build_landing_sensor(
             _run_request(stretch, partitions_def, keys_by_dataset)
             for stretch in _consecutive(changes)
         ]
+        # The files' arrival in the lineage: landing/<dataset> is updated for the date.
+        arrivals = [
+            _landing_event(change, dataset, folders[(change.day, dataset)])
+            for change in changes for dataset in change.datasets
+        ]
         cursor = _dump_cursor(state)
         if run_requests:
-            return SensorResult(run_requests=run_requests, cursor=cursor)
+            return SensorResult(run_requests=run_requests, asset_events=arrivals, cursor=cursor)
         return SensorResult(
             skip_reason=SkipReason(
                 f"No landing changes ({len(scan.files)} files, {len(scan.skipped)} skipped paths)"

@@ -113,6 +113,12 @@ def test_new_file_requests_one_run_for_its_date_and_dataset(tick, landing):
     assert request.tags["lakehouse/datasets"] == "orders"
     assert request.tags["dagster/partition"] == DAY  # resolved against the real bronze job
     assert json.loads(data.cursor)["dates"][DAY]["files"].keys() == {"orders"}
+    # The files' arrival is in the lineage: landing/orders materialized for the date.
+    [arrival] = data.asset_events
+    assert arrival.asset_key == AssetKey(["landing", "orders"]) and arrival.partition == DAY
+    assert arrival.metadata["files"].value == 1
+    assert arrival.metadata["paths"].value == [f"orders/{DAY}/orders.csv"]
+    assert arrival.metadata["content_key"].value == key
 
 
 def test_no_change_skips_and_keeps_the_cursor(tick, landing):
@@ -205,6 +211,7 @@ def test_a_burst_of_consecutive_dates_is_one_range_run(tick, landing):
     burst, alone = sorted(data.run_requests, key=lambda r: r.run_key)
     # One single-run backfill over the five days, for every dataset changed in them.
     assert burst.partition_key is None
+    assert len(data.asset_events) == 5 + 1 + 1  # one per changed (dataset, date)
     assert burst.tags["dagster/asset_partition_range_start"] == days[0]
     assert burst.tags["dagster/asset_partition_range_end"] == days[-1]
     assert burst.tags["lakehouse/landing_date"] == f"{days[0]}..{days[-1]}"
@@ -302,6 +309,23 @@ def test_after_a_build_the_first_tick_requests_nothing_until_files_change(
     [request] = tick(first.cursor, landing_root=landing, lakehouse_root=built)[0].run_requests
     assert request.tags["lakehouse/landing_date"] == "2023-01-07..2023-01-08"
     assert set(request.asset_selection) == ORDERS_KEYS | CUSTOMERS_KEYS
+
+
+def test_the_lineage_starts_at_the_landing_files():
+    from dagster import AssetSelection
+
+    from lakehouse_assets.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    for dataset in ("customers", "products", "orders", "order_items"):
+        landing = graph.get(AssetKey(["landing", dataset]))
+        assert not landing.is_executable  # external: Dagster learns of the files, never writes
+        assert landing.partitions_def == daily_partitions
+        assert AssetKey(["landing", dataset]) in graph.get(AssetKey(["bronze", dataset])).parent_keys
+    downstream = AssetSelection.assets(AssetKey(["landing", "orders"])).downstream().resolve(graph)
+    for key in (["silver", "stg_orders"], ["gold", "fct_customer_metrics"],
+                ["ml", "ml_customer_features"]):
+        assert AssetKey(key) in downstream, key
 
 
 def test_module_sensors():

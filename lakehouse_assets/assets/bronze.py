@@ -1,6 +1,7 @@
 """Bronze: one multi-asset per landing dataset, daily-partitioned by landing date.
 
-Each writes three tables: ``bronze.<dataset>`` (every parsed row, typed, with ingestion
+Upstream of each is the external asset ``landing/<dataset>``: the raw files of a landing date,
+reported by the landing sensor when they arrive or change. Each bronze step writes three tables: ``bronze.<dataset>`` (every parsed row, typed, with ingestion
 metadata), ``bronze.quarantine_<dataset>`` (records that could not be parsed at all) and
 ``bronze.ledger_<dataset>`` (one row per landing file: hash, counts, status).
 """
@@ -8,16 +9,35 @@ metadata), ``bronze.quarantine_<dataset>`` (records that could not be parsed at 
 
 import datetime as dt
 
-from dagster import AssetExecutionContext, MetadataValue, Output
+from dagster import AssetExecutionContext, AssetKey, AssetSpec, MetadataValue, Output
 
 from lakehouse_assets.assets.factory import Table, step
 from lakehouse_assets.landing import DATASETS, scan_landing_zone
-from lakehouse_assets.partitions import window_dates
+from lakehouse_assets.partitions import daily_partitions, window_dates
 from lakehouse_assets.resources.delta_io_manager import read_table
 from lakehouse_assets.transforms.bronze import PreviousIngestion, ingest_files
 
 BY_LINE = {"merge_keys": ["_source_file", "_line_number"], "partition_expr": "_landing_date"}
 BY_FILE = {"merge_keys": ["file_path"], "partition_expr": "_landing_date"}
+
+
+def landing_key(dataset: str) -> AssetKey:
+    return AssetKey(["landing", dataset])
+
+
+# External assets: Dagster does not write the files, it only learns of them (landing sensor).
+landing_specs = [
+    AssetSpec(
+        landing_key(dataset),
+        description=f"The `{dataset}` CSV files of a landing date, as delivered: "
+        f"<landing root>/{dataset}/<YYYY-MM-DD>/*.csv. Reported by landing_zone_sensor when a "
+        "date's files are new or their content changed (sha256), with the files' fingerprint.",
+        partitions_def=daily_partitions,
+        group_name="landing",
+        kinds={"csv"},
+    )
+    for dataset in DATASETS
+]
 
 
 def bronze_table_names(dataset: str) -> tuple[str, str, str]:
@@ -49,7 +69,8 @@ def build_bronze_asset(dataset: str):
     ]
 
     # New files are requested by the landing-zone sensor, not by automation.
-    @step(f"bronze_{dataset}", tables, partitioned=True, together=True)
+    @step(f"bronze_{dataset}", tables, deps=[landing_key(dataset)], partitioned=True,
+          together=True)
     def _bronze(context: AssetExecutionContext) -> dict:
         session = context.resources.spark.spark_session
         storage = context.resources.storage
