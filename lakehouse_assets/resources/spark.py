@@ -1,7 +1,12 @@
 """The Spark resource: one SparkSession with Delta Lake per process.
 
 ``build_spark_session`` is a plain function (tests, benchmarks and users call it without
-Dagster); ``SparkResource`` is the thin Dagster resource around it. On the local default
+Dagster); ``SparkResource`` is the thin Dagster resource around it. The in-process session
+itself is created by dagster-pyspark's ``LazyPySparkResource`` from one dict of settings.
+``SparkResource`` is not a ``PySparkResource`` because it does three things that one does not:
+it connects to a running Spark Connect server instead of starting a JVM (``remote``, or the
+server ``lakehouse-spark-server`` started for this lakehouse), it resolves and caches Delta's
+jars, and it turns a JVM that does not start into advice instead of a py4j trace. On the local default
 the whole Dagster run executes in one process (see ``definitions.py``: in-process executor),
 so a run starts exactly one JVM.
 
@@ -169,11 +174,15 @@ def build_spark_session(
         master=master, catalog_dir=catalog_dir, shuffle_partitions=shuffle_partitions,
         ui_enabled=ui_enabled, jars=jars, extra_conf=extra_conf, app_name=app_name,
     )
-    builder = SparkSession.builder
-    for key, value in conf.items():
-        builder = builder.config(key, value)
+    from dagster_pyspark import LazyPySparkResource
+
+    if master.startswith("local"):
+        # A local driver needs no network address; without this Spark looks for one and warns
+        # on every start where the host name resolves to loopback (containers, CI).
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     try:
-        spark = builder.getOrCreate()
+        # dagster-pyspark builds the in-process session from the settings (getOrCreate).
+        spark = LazyPySparkResource(spark_config=conf).spark_session
     except Exception as exc:  # the JVM did not start: turn a gateway trace into advice
         raise SparkStartupError(
             "Spark with Delta Lake could not start. Tried: "
