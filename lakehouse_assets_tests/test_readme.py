@@ -81,3 +81,21 @@ def test_a_new_process_finds_every_table_in_the_catalog(seeded_lakehouse):
     path = seeded_lakehouse.storage.table_path("gold", "fct_customer_metrics")
     assert found["location"].removeprefix("file:").rstrip("/") == path
     assert found["rows"] == 70
+
+
+def test_the_documented_postgres_instance_config_is_valid_for_dagster(tmp_path, monkeypatch):
+    """deploy/dagster-postgres.yaml, read and validated by Dagster's own instance loader (no
+    database is contacted); the extra that installs its storage is declared."""
+    import shutil
+    import tomllib
+
+    from dagster._core.instance.config import dagster_instance_config
+
+    shutil.copy(os.path.join(REPO, "deploy", "dagster-postgres.yaml"), tmp_path / "dagster.yaml")
+    for name in ("DAGSTER_PG_HOST", "DAGSTER_PG_USERNAME", "DAGSTER_PG_PASSWORD", "DAGSTER_PG_DB"):
+        monkeypatch.setenv(name, "x")
+    config, _ = dagster_instance_config(str(tmp_path))
+    assert config["storage"]["postgres"]["postgres_db"]["scheme"] == "postgresql+psycopg2"
+    with open(os.path.join(REPO, "pyproject.toml"), "rb") as f:
+        extras = tomllib.load(f)["project"]["optional-dependencies"]
+    assert any(d.startswith("dagster-postgres") for d in extras["postgres"])
