@@ -165,6 +165,11 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("DAGSTER_HOME", os.path.abspath(".dagster_home"))
     apply_range_run_settings()
     os.makedirs(os.environ["DAGSTER_HOME"], exist_ok=True)
+    instance_config = os.path.join(os.environ["DAGSTER_HOME"], "dagster.yaml")
+    if not os.path.exists(instance_config):  # else Dagster explains its defaults on every start
+        with open(instance_config, "w") as f:
+            f.write("# Dagster instance settings; empty: run history in SQLite files here.\n"
+                    "# For PostgreSQL see deploy/dagster-postgres.yaml in lakehouse_assets.\n")
 
     from dagster import DagsterInstance
 

@@ -48,7 +48,9 @@ def test_main_command_output_is_progress_not_an_event_stream(seeded_lakehouse):
     assert len(steps) == total and steps[-1].lstrip().startswith(f"[{total}/{total}]"), steps[-3:]
     assert all(line.split()[-3] == "done" for line in steps), [s for s in steps if "done" not in s]
     assert "STEP_START" not in stdout + stderr and " - DEBUG - " not in stdout + stderr
-    for noise in ("No Partition Defined for Window operation", "was created concurrently"):
+    for noise in ("No Partition Defined for Window operation", "was created concurrently",
+                  "Couldn't find corresponding Hive SerDe", "task of very large size",
+                  "resolves to a loopback address", "No dagster instance configuration file"):
         assert noise not in stderr, noise
     assert len(stdout) + len(stderr) < 30_000, (len(stdout), len(stderr))
 
