@@ -23,7 +23,7 @@ from decimal import Decimal as D
 import pytest
 from dagster import AssetKey
 
-from lakehouse_assets.catalog import COLUMN_DESCRIPTIONS
+from lakehouse_assets.columns import COLUMN_DESCRIPTIONS
 from lakehouse_assets.definitions import all_assets
 from lakehouse_assets.transforms.silver import (
     ENTITY_KEYS,
@@ -74,7 +74,7 @@ def test_every_column_of_every_table_is_described(seeded_lakehouse):
         assert list(columns) == seeded_lakehouse.table(layer, table).columns, _name(key)
         # ... and each column has a description.
         undescribed = [c for c, text in columns.items() if not (text or "").strip()]
-        assert not undescribed, f"{_name(key)}: add {undescribed} to lakehouse_assets/catalog.py"
+        assert not undescribed, f"{_name(key)}: add {undescribed} to lakehouse_assets/columns.py"
         seen.add(_name(key))
     assert seen == {_name(k) for k in TABLE_KEYS}
     # No description for a column or table that no longer exists.

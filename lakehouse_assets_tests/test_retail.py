@@ -15,7 +15,7 @@ import datetime as dt
 import pytest
 from pyspark.sql import functions as F
 
-from lakehouse_assets.checks.catalog import ALL_RULES
+from lakehouse_assets.checks.table_rules import ALL_RULES
 from lakehouse_assets.datagen import generate_landing_zone
 from lakehouse_assets.definitions import all_assets, build_definitions, build_lakehouse_job
 from lakehouse_assets.resources import DeltaSparkIOManager, LakehouseStorage, build_resources

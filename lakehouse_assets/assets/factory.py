@@ -3,7 +3,7 @@
 A step is a multi-asset that computes one or more tables (``Table``) and:
 
 1. computes each table's DataFrame and caches it once;
-2. audits it: every quality rule of the step's tables (``checks.catalog``) is evaluated on
+2. audits it: every quality rule of the step's tables (``checks.table_rules``) is evaluated on
    what the Delta table will hold after the write (``resources.delta_io_manager.pending_write``),
    before anything is committed; each rule is a check of its table (``check_specs``);
 3. publishes: only when no blocking rule failed are the outputs handed to the Delta IO manager,
@@ -39,8 +39,8 @@ from dagster import (
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from lakehouse_assets.catalog import COLUMN_DESCRIPTIONS, column_descriptions
-from lakehouse_assets.checks.catalog import QualityRule, RuleInputs, rules_of
+from lakehouse_assets.columns import COLUMN_DESCRIPTIONS, column_descriptions
+from lakehouse_assets.checks.table_rules import QualityRule, RuleInputs, rules_of
 from lakehouse_assets.checks.results import describe_failure
 from lakehouse_assets.partitions import daily_partitions, run_window
 from lakehouse_assets.resources.delta_io_manager import pending_write, revisited_dates

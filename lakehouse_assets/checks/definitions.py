@@ -10,7 +10,7 @@ table it is attached to do not run when it fails.
 from dagster import AssetCheckExecutionContext, AssetKey, multi_asset_check
 
 from lakehouse_assets.assets.factory import check_spec, evaluate_rules
-from lakehouse_assets.checks.catalog import RECONCILIATION_RULES
+from lakehouse_assets.checks.table_rules import RECONCILIATION_RULES
 
 
 @multi_asset_check(

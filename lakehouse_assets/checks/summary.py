@@ -25,7 +25,7 @@ from dagster import (
 from pyspark.sql import types as T
 
 from lakehouse_assets.assets.factory import TABLE_KINDS
-from lakehouse_assets.checks.catalog import ALL_RULES
+from lakehouse_assets.checks.table_rules import ALL_RULES
 from lakehouse_assets.checks.results import recorded_check_evaluations
 from lakehouse_assets.partitions import daily_partitions, run_window
 from lakehouse_assets.resources import SparkResource

@@ -56,7 +56,7 @@ from dagster import (
 )
 from pydantic import Field
 
-from lakehouse_assets.catalog import column_descriptions
+from lakehouse_assets.columns import column_descriptions
 from lakehouse_assets.resources.spark import SparkResource
 from lakehouse_assets.resources.storage import LakehouseStorage
 
@@ -448,7 +448,7 @@ def table_exists(spark: Any, path: str) -> bool:
 
 def _schema_metadata(df_schema: Any, descriptions: Any = None) -> TableSchema:
     """The table's columns and types, each with its description from the asset's
-    ``column_descriptions`` definition metadata (lakehouse_assets.catalog), for the UI."""
+    ``column_descriptions`` definition metadata (lakehouse_assets.columns), for the UI."""
     # Definition metadata may arrive raw or wrapped in a metadata value, depending on how
     # Dagster normalised it.
     descriptions = getattr(descriptions, "value", descriptions) or {}

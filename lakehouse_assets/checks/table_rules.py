@@ -1,4 +1,4 @@
-"""The catalog of quality rules: which rule runs on which table, reading what.
+"""Which quality rule runs on which table, reading what.
 
 Each ``QualityRule`` binds a plain rule function (``integrity``, ``gold``, ``contracts``) to
 the table it is about, and says which other tables it reads (they become the check's
