@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import subprocess
 
 import pytest
@@ -15,6 +16,13 @@ from dagster import DagsterEventType
 
 from lakehouse_assets.build import apply_range_run_settings
 from lakehouse_assets.resources.spark import build_spark_session
+
+def free_port() -> int:
+    """A free TCP port on the loopback interface, for a server a test starts."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
 
 # As lakehouse-build runs (one planned event per asset for a range run, events batched).
 apply_range_run_settings()

@@ -8,7 +8,6 @@ import base64
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -22,15 +21,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
+from lakehouse_assets_tests.conftest import free_port
+
 KEYS = ("first-test-key", "second-test-key")
 SERVE = str(Path(sys.executable).parent / "lakehouse-serve")
 MAX_PAGE = 1000
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Server:

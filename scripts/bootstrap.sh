@@ -25,3 +25,6 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   .venv/bin/python -m pip install --quiet -e ".[dev]"
   echo "$want" > "$stamp"
 fi
+
+# The browser test of the Dagster UI drives Debian's headless Chromium.
+bash scripts/install_browser.sh || echo "bootstrap: no browser; the browser test will fail" >&2
