@@ -95,7 +95,6 @@ SIZES = {
 
 DEFAULT_INSTANCE = "SQLite, one DAGSTER_HOME per run directory (Dagster's default storage)"
 SCENARIOS = ("generator", "full_build", "incremental_day", "incremental_scaling", "peers")
-SPARK_VARIANTS_WITHOUT_JVM = {("generator", "generate"), ("peers", "duckdb")}
 
 
 def code_fingerprint() -> str:

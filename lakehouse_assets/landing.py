@@ -9,11 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import logging
 import os
 from dataclasses import dataclass, field
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)

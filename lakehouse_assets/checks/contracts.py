@@ -25,8 +25,7 @@ from pyspark.sql import functions as F
 from lakehouse_assets.checks.integrity import sample_keys
 from lakehouse_assets.checks.results import ERROR, WARN, RuleResult
 from lakehouse_assets.checks.rules import EMAIL_PATTERN, KNOWN_ORDER_STATUSES, THRESHOLDS, Thresholds
-
-MONEY = T.DecimalType(10, 2)
+from lakehouse_assets.transforms.silver import MONEY
 
 
 class StgCustomers(pa.DataFrameModel):

@@ -17,7 +17,6 @@ OPTIONAL_COLUMNS = {
     "orders": ("payment_method", "payment_status", "currency", "tax_amount", "discount_amount"),
     "order_items": (),
 }
-KEY_COLUMN = {"customers": "customer_id", "products": "product_id", "orders": "order_id", "order_items": "order_item_id"}
 
 
 def columns(dataset: str) -> tuple[str, ...]:

@@ -19,7 +19,6 @@ Ivy resolution. Air-gapped machines point ``LAKEHOUSE_SPARK_JARS`` at local jar 
 from __future__ import annotations
 
 import glob
-import logging
 import os
 import shutil
 from importlib import metadata
@@ -28,7 +27,6 @@ from typing import Any
 from dagster import ConfigurableResource, InitResourceContext
 from pydantic import Field, PrivateAttr
 
-log = logging.getLogger(__name__)
 
 DEFAULT_MASTER = "local[*]"
 DEFAULT_SHUFFLE_PARTITIONS = 8

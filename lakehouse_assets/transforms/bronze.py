@@ -38,17 +38,6 @@ STATUS_LOADED = "loaded"
 STATUS_UNCHANGED = "unchanged"
 STATUS_FAILED = "failed"
 
-METADATA_COLUMNS = (
-    "_rescued_data",
-    "_landing_date",
-    "_source_file",
-    "_line_number",
-    "_file_hash",
-    "_ingested_at",
-    "_run_id",
-)
-
-
 @dataclass
 class ParsedFile:
     file: LandingFile

@@ -47,11 +47,13 @@ from decimal import Decimal
 
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
-from pyspark.sql.types import StringType
+from pyspark.sql.types import DecimalType, StringType
 
 from lakehouse_assets.landing import DATASETS
 
-MONEY_TYPE = "decimal(10,2)"
+# Silver's money type: every amount in the stg_ tables (the contracts check it).
+MONEY = DecimalType(10, 2)
+MONEY_TYPE = MONEY.simpleString()  # decimal(10,2), in SQL
 
 DUPLICATE_KEY_IN_LANDING_DATE = "duplicate_key_in_landing_date"
 

@@ -42,7 +42,7 @@ def _user_daily_spend(touched, customer_orders) -> DataFrame:
     return pairs.join(spend, ["customer_id", "order_date"], "left").select(
         "customer_id",
         "order_date",
-        F.coalesce("total_spend", F.lit(0).cast("decimal(18,2)")).alias("total_spend"),
+        F.coalesce("total_spend", sales.money(F.lit(0))).alias("total_spend"),
         F.coalesce("order_count", F.lit(0).cast("long")).alias("order_count"),
     )
 
