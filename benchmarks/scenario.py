@@ -90,11 +90,11 @@ def _definitions(storage, jobs, sensors=()):
     from dagster import Definitions, in_process_executor
 
     from lakehouse_assets.checks.definitions import quality_checks
-    from lakehouse_assets.definitions import all_assets
+    from lakehouse_assets.definitions import table_assets
     from lakehouse_assets.resources import build_resources
 
     return Definitions(
-        assets=all_assets,
+        assets=table_assets,
         asset_checks=quality_checks,
         jobs=jobs,
         sensors=list(sensors),

@@ -173,7 +173,8 @@ def main(argv: list[str] | None = None) -> int:
 
     from dagster import DagsterInstance
 
-    from lakehouse_assets.definitions import build_lakehouse_job, defs
+    from lakehouse_assets.definitions import defs
+    from lakehouse_assets.defs.automation import build_lakehouse_job
     from lakehouse_assets.partitions import daily_partitions, range_tags
 
     dates = sorted({f.landing_date for f in scan_landing_zone(args.landing_root).files})
@@ -224,7 +225,10 @@ def print_summary(lakehouse_root: str, run_id: str) -> None:
     from lakehouse_assets.resources import LakehouseStorage, SparkResource
 
     # The run's own session (in-process, or the Spark Connect server it used).
-    spark = SparkResource(catalog_dir=LakehouseStorage.from_env().catalog_dir).spark_session
+    spark = SparkResource(
+        storage=LakehouseStorage(lakehouse_root=lakehouse_root),
+        remote=os.environ.get("LAKEHOUSE_SPARK_REMOTE") or None,
+    ).spark_session
     print(f"\nRun {run_id} succeeded. Tables (Delta) under {lakehouse_root}:")
     for layer in ("bronze", "silver", "gold", "ml"):
         layer_dir = os.path.join(lakehouse_root, layer)

@@ -75,14 +75,13 @@ from dagster import (
     sensor,
 )
 
-from dagster_deltalake import DeltaTableResource, LocalConfig
 
 from lakehouse_assets.assets.bronze import bronze_assets as project_bronze_assets
 from lakehouse_assets.assets.bronze import bronze_table_names, landing_key
 from lakehouse_assets.checks.results import recorded_check_evaluations, run_failure_summary
 from lakehouse_assets.landing import DATASETS, LandingFile, file_sha256, scan_landing_zone
 from lakehouse_assets.partitions import range_tags
-from lakehouse_assets.resources.storage import LakehouseStorage
+from lakehouse_assets.resources.storage import LakehouseStorage, local_delta_table
 
 CURSOR_VERSION = 1
 # 12 hex digits (48 bits): only ever compared with the previous fingerprint of the same folder,
@@ -147,14 +146,14 @@ def ledger_state(storage: LakehouseStorage, datasets: Iterable[str]) -> dict[str
     could not be read has no hash in the ledger, so its folder counts as changed and is retried.
     Read with delta-rs (dagster-deltalake), because a sensor has no Spark session.
     """
-    if "://" in storage.root:
+    if not storage.is_local:
         return {}  # object storage: needs the store's credentials; start from the landing zone
     files: dict[str, dict[str, list[tuple[str, str]]]] = {}
     for dataset in datasets:
         path = storage.table_path("bronze", bronze_table_names(dataset)[2])
         if not os.path.isdir(os.path.join(path, "_delta_log")):
             continue  # never ingested
-        rows = DeltaTableResource(url=path, storage_options=LocalConfig()).load().to_pyarrow_table(
+        rows = local_delta_table(path).to_pyarrow_table(
             columns=["_landing_date", "file_path", "content_hash"]
         )
         for row in rows.to_pylist():
@@ -439,8 +438,6 @@ def recorded_failure_summary(instance, run_id: str) -> str:
     )
 
 
-sensors = [landing_zone_sensor, automation_sensor, run_failure_report]
-
 __all__ = [
     "automation_sensor",
     "build_landing_sensor",
@@ -449,5 +446,4 @@ __all__ = [
     "landing_zone_sensor",
     "recorded_failure_summary",
     "run_failure_report",
-    "sensors",
 ]

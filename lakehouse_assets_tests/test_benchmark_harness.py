@@ -18,6 +18,7 @@ from benchmarks.harness import DEFAULT_INSTANCE, Harness, parse_args
 from benchmarks.measure import jvm_thread_kind
 from benchmarks.scenario import materialization_log
 from lakehouse_assets.build import RANGE_RUN_SETTINGS, apply_range_run_settings
+from lakehouse_assets.partitions import range_tags
 
 PG_YAML = "storage:\n  postgres:\n    postgres_db: {hostname: db, username: u, db_name: d}\n"
 
@@ -100,8 +101,7 @@ def test_materialization_log_counts_one_event_per_table_and_day(batch_size, monk
     with DagsterInstance.ephemeral() as instance:
         result = defs.resolve_job_def("both").execute_in_process(
             instance=instance,
-            tags={"dagster/asset_partition_range_start": "2024-01-01",
-                  "dagster/asset_partition_range_end": "2024-01-05"},
+            tags=range_tags("2024-01-01", "2024-01-05"),
         )
         assert result.success
         log = materialization_log(instance.all_logs(result.run_id))

@@ -32,6 +32,7 @@ from dagster import materialize
 
 from lakehouse_assets.assets.bronze import bronze_assets
 from lakehouse_assets.landing import DATASETS, DatasetSpec, LandingFile
+from lakehouse_assets.partitions import range_tags
 from lakehouse_assets.resources import DeltaSparkIOManager, LakehouseStorage, build_resources
 from lakehouse_assets.transforms.bronze import parse_csv
 
@@ -526,10 +527,7 @@ def run_bronze(resources: dict, files: list[LandedFile]):
     return materialize(
         bronze_assets,
         resources=resources,
-        tags={
-            "dagster/asset_partition_range_start": days[0].isoformat(),
-            "dagster/asset_partition_range_end": days[-1].isoformat(),
-        },
+        tags=range_tags(days[0].isoformat(), days[-1].isoformat()),
     )
 
 

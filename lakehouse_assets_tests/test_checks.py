@@ -335,27 +335,54 @@ def test_run_window_from_tags(tags, expected):
 
 
 def test_quality_settings_come_from_the_environment_and_refuse_bad_values(monkeypatch):
+    """The code location's quality resource takes its limits from the environment as EnvVars,
+    resolved when a run starts; bad values fail that run (or the load, for floats) clearly."""
     import datetime as dt
     from decimal import Decimal
 
-    from lakehouse_assets.resources import QualitySettings
+    from dagster import asset, materialize
 
-    assert QualitySettings().thresholds().max_orphan_share == 0.01
+    from lakehouse_assets.resources import QualitySettings, from_environment
+
+    seen = {}
+
+    @asset
+    def probe(quality: QualitySettings) -> None:
+        seen["share"] = quality.thresholds().max_orphan_share
+        seen["limits"] = quality.plausibility()
+
+    def run_with_environment():
+        settings = QualitySettings(**from_environment(QualitySettings))
+        materialize([probe], resources={"quality": settings})
+        return settings
+
+    run_with_environment()
+    assert seen["share"] == 0.01
     monkeypatch.setenv("LAKEHOUSE_MAX_ORPHAN_SHARE", "0.3")
     monkeypatch.setenv("LAKEHOUSE_EARLIEST_ORDER_DATE", "2010-06-01")
     monkeypatch.setenv("LAKEHOUSE_MAX_QUANTITY", "500")
     monkeypatch.setenv("LAKEHOUSE_MAX_UNIT_PRICE", "2500.5")
-    settings = QualitySettings()
-    assert settings.thresholds().max_orphan_share == 0.3
-    limits = settings.plausibility()
+    run_with_environment()
+    assert seen["share"] == 0.3
+    limits = seen["limits"]
     assert (limits.earliest_order_date, limits.max_quantity, limits.max_unit_price) == (
         dt.date(2010, 6, 1), 500, Decimal("2500.5"))
     for name, value, says in (
         ("LAKEHOUSE_MAX_ORPHAN_SHARE", "lots", "LAKEHOUSE_MAX_ORPHAN_SHARE='lots' is not a valid float"),
         ("LAKEHOUSE_MAX_ORPHAN_SHARE", "1.5", "less than or equal to 1"),
         ("LAKEHOUSE_EARLIEST_ORDER_DATE", "2020-02-30", "must be a date YYYY-MM-DD"),
+        ("LAKEHOUSE_MAX_QUANTITY", "many", "LAKEHOUSE_MAX_QUANTITY"),
     ):
         monkeypatch.setenv(name, value)
-        with pytest.raises(Exception, match=says):
-            QualitySettings()
+        with pytest.raises(Exception) as failure:
+            run_with_environment()
+        causes = [failure.value, failure.value.__cause__]  # a run's resource error wraps it
+        assert any(says in str(cause) for cause in causes), (says, causes)
         monkeypatch.delenv(name)
+    # String and integer settings are EnvVars, read when the run starts, not when the code
+    # location loads.
+    monkeypatch.setenv("LAKEHOUSE_MAX_QUANTITY", "500")
+    settings = QualitySettings(**from_environment(QualitySettings))
+    monkeypatch.setenv("LAKEHOUSE_MAX_QUANTITY", "700")
+    materialize([probe], resources={"quality": settings})
+    assert seen["limits"].max_quantity == 700

@@ -43,7 +43,8 @@ import time
 from collections import Counter
 from decimal import Decimal
 
-from lakehouse_assets.definitions import build_definitions, build_lakehouse_job
+from lakehouse_assets.definitions import build_definitions
+from lakehouse_assets.defs.automation import build_lakehouse_job
 from lakehouse_assets.partitions import RANGE_END, RANGE_START
 from lakehouse_assets.resources import DeltaSparkIOManager, LakehouseStorage, build_resources
 from lakehouse_assets.resources.delta_io_manager import AUDIT_COLUMNS

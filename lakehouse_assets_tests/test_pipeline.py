@@ -24,7 +24,8 @@ import pytest
 from dagster import AssetKey
 
 from lakehouse_assets.columns import COLUMN_DESCRIPTIONS
-from lakehouse_assets.definitions import all_assets
+from lakehouse_assets.definitions import table_assets
+from lakehouse_assets.partitions import range_tags
 from lakehouse_assets.transforms.silver import (
     ENTITY_KEYS,
     ENTITY_SPECS,
@@ -33,7 +34,7 @@ from lakehouse_assets.transforms.silver import (
 )
 from lakehouse_assets_tests.conftest import DATA_SEEDS
 
-ALL_KEYS = {key for a in all_assets for key in a.keys}
+ALL_KEYS = {key for a in table_assets for key in a.keys}
 # The Parquet export is a file for pandas, not a Delta table.
 PARQUET_EXPORT = AssetKey(["ml", "ml_customer_features_parquet"])
 TABLE_KEYS = sorted(ALL_KEYS - {PARQUET_EXPORT}, key=lambda k: k.path)
@@ -505,7 +506,8 @@ class FreshLakehouse:
     """A tiny landing zone and lakehouse, built and updated through real Dagster runs."""
 
     def __init__(self, spark, root):
-        from lakehouse_assets.definitions import build_definitions, build_lakehouse_job
+        from lakehouse_assets.definitions import build_definitions
+        from lakehouse_assets.defs.automation import build_lakehouse_job
         from lakehouse_assets.resources import (
             DeltaSparkIOManager,
             LakehouseStorage,
@@ -525,10 +527,7 @@ class FreshLakehouse:
 
     def run(self, start: str, end: str | None = None):
         result = self.job.execute_in_process(
-            tags={
-                "dagster/asset_partition_range_start": start,
-                "dagster/asset_partition_range_end": end or start,
-            },
+            tags=range_tags(start, end or start),
             asset_selection=FRESH_SELECTION,
         )
         assert result.success

@@ -8,7 +8,7 @@ import os
 import subprocess
 import sys
 
-from lakehouse_assets.definitions import all_assets
+from lakehouse_assets.definitions import table_assets
 from lakehouse_assets_tests.conftest import REPO, readme_commands
 
 
@@ -28,7 +28,7 @@ def test_main_command_builds_every_table_in_one_dagster_run_with_one_jvm(seeded_
     for layer in ("bronze", "silver", "gold", "ml"):
         assert os.listdir(os.path.join(root, layer))
 
-    expected = {key for a in all_assets for key in a.keys}
+    expected = {key for a in table_assets for key in a.keys}
     events = seeded_lakehouse.result.get_asset_materialization_events()
     assert {e.asset_key for e in events} == expected
     app_ids = {
@@ -76,7 +76,7 @@ def test_a_new_process_finds_every_table_in_the_catalog(seeded_lakehouse):
     assert out.returncode == 0, out.stderr[-3000:]
     found = json.loads(out.stdout.strip().splitlines()[-1])
     tables = {
-        ".".join(k.path) for a in all_assets for k in a.keys
+        ".".join(k.path) for a in table_assets for k in a.keys
         if k.path[-1] != "ml_customer_features_parquet"
     }
     assert set(found["tables"]) == tables

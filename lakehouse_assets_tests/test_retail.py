@@ -17,7 +17,9 @@ from pyspark.sql import functions as F
 
 from lakehouse_assets.checks.table_rules import ALL_RULES
 from lakehouse_assets.datagen import generate_landing_zone
-from lakehouse_assets.definitions import all_assets, build_definitions, build_lakehouse_job
+from lakehouse_assets.definitions import build_definitions, table_assets
+from lakehouse_assets.defs.automation import build_lakehouse_job
+from lakehouse_assets.partitions import range_tags
 from lakehouse_assets.resources import DeltaSparkIOManager, LakehouseStorage, build_resources
 from lakehouse_assets.transforms.intermediate import analysis_date
 
@@ -49,10 +51,7 @@ def retail(spark, tmp_path_factory):
     )
     job = build_definitions(resources).resolve_job_def(build_lakehouse_job.name)
     result = job.execute_in_process(
-        tags={
-            "dagster/asset_partition_range_start": START,
-            "dagster/asset_partition_range_end": LAST,
-        },
+        tags=range_tags(START, LAST),
         raise_on_error=False,
     )
     return RetailLakehouse(spark, storage, summary, result)
@@ -61,7 +60,7 @@ def retail(spark, tmp_path_factory):
 def test_every_table_builds_and_every_check_passes_with_the_default_limits(retail):
     assert retail.result.success
     materialized = {e.asset_key for e in retail.result.get_asset_materialization_events()}
-    assert materialized == {key for a in all_assets for key in a.keys}
+    assert materialized == {key for a in table_assets for key in a.keys}
     evaluations = retail.result.get_asset_check_evaluations()
     assert len(evaluations) == len(ALL_RULES)
     failed = {(".".join(e.asset_key.path), e.check_name) for e in evaluations if not e.passed}

@@ -21,7 +21,6 @@ from lakehouse_assets.sensors import (
     automation_sensor,
     build_landing_sensor,
     landing_zone_sensor,
-    sensors,
 )
 
 START = daily_partitions.start.date()
@@ -329,11 +328,15 @@ def test_the_lineage_starts_at_the_landing_files():
 
 
 def test_module_sensors():
-    assert [s.name for s in sensors] == [
-        "landing_zone_sensor", "lakehouse_automation", "run_failure_report"
+    from lakehouse_assets.definitions import defs as code_location
+
+    assert sorted(s.name for s in code_location.sensors) == [
+        "lakehouse_automation", "landing_zone_sensor", "run_failure_report"
     ]
     assert landing_zone_sensor.minimum_interval_seconds == 30
     assert landing_zone_sensor.required_resource_keys == {"storage"}
     assert automation_sensor.description
-    defs = Definitions(assets=bronze_assets, sensors=sensors, resources=build_resources())
+    defs = Definitions(
+        assets=bronze_assets, sensors=code_location.sensors, resources=build_resources()
+    )
     Definitions.validate_loadable(defs)  # targets and the storage resource param resolve

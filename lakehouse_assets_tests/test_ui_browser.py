@@ -16,9 +16,9 @@ import urllib.request
 
 import pytest
 from dagster import DagsterInstance, DagsterRunStatus
-from dagster_deltalake import DeltaTableResource, LocalConfig
 
 from lakehouse_assets.checks.table_rules import rules_of
+from lakehouse_assets.resources.storage import local_delta_table
 from lakehouse_assets_tests.conftest import DATA_SEEDS, REPO, free_port
 
 pytestmark = pytest.mark.browser
@@ -61,8 +61,7 @@ def dagster_dev(seeded_lakehouse, tmp_path):
     port = free_port()
     log = open(tmp_path / "dagster_dev.log", "w")
     process = subprocess.Popen(
-        [os.path.join(REPO, ".venv", "bin", "dagster"), "dev", "-m",
-         "lakehouse_assets.definitions", "-h", "127.0.0.1", "-p", str(port)],
+        [os.path.join(REPO, ".venv", "bin", "dagster"), "dev", "-h", "127.0.0.1", "-p", str(port)],
         cwd=REPO, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         env={**os.environ, "LAKEHOUSE_ROOT": str(root), "LAKEHOUSE_LANDING_ROOT": DATA_SEEDS,
              "DAGSTER_HOME": str(home)},
@@ -133,8 +132,7 @@ def test_the_dagster_ui_shows_the_lakehouse_and_materializes_a_gold_table(dagste
 
     # An asset page: description, column descriptions, the latest materialization's Delta
     # version and row count, as the table on disk has them.
-    table = DeltaTableResource(url=str(root / "gold" / "fct_customer_metrics"),
-                               storage_options=LocalConfig()).load()
+    table = local_delta_table(root / "gold" / "fct_customer_metrics")
     rows = table.to_pyarrow_table(columns=["customer_id"]).num_rows
     text = page(f"/assets/{ASSET}", "2-asset", "Columns", "Customer identifier.",
                 "Days from the customer's last completed order", "delta_version")
@@ -172,8 +170,7 @@ def test_the_dagster_ui_shows_the_lakehouse_and_materializes_a_gold_table(dagste
     page(f"/runs/{run.run_id}", "6-run", run.run_id[:8])
     assert run.status == DagsterRunStatus.SUCCESS, f"run {run.run_id}: {run.status}"
     assert {k.to_user_string() for k in run.asset_selection} == {ASSET}
-    written = DeltaTableResource(url=str(root / "gold" / "fct_customer_metrics"),
-                                 storage_options=LocalConfig()).load().version()
+    written = local_delta_table(root / "gold" / "fct_customer_metrics").version()
     assert written > table.version()  # a new Delta commit, and the UI shows it
     text = page(f"/assets/{ASSET}", "7-after-materialize", "delta_version")
     assert delta_version_shown(text) == written

@@ -18,6 +18,7 @@ the step's inputs are the transforms' parameter names, which are table names.
 """
 
 import inspect
+import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 
@@ -32,6 +33,7 @@ from dagster import (
     AssetOut,
     AutomationCondition,
     BackfillPolicy,
+    BetaWarning,
     Failure,
     Output,
     multi_asset,
@@ -44,6 +46,12 @@ from lakehouse_assets.checks.table_rules import QualityRule, RuleInputs, rules_o
 from lakehouse_assets.checks.results import describe_failure
 from lakehouse_assets.partitions import daily_partitions, run_window
 from lakehouse_assets.resources.delta_io_manager import pending_write, revisited_dates
+
+# Partitioned steps run a range of days in one run (BackfillPolicy.single_run: one Spark job per
+# table, not one per day); Dagster marks that parameter beta. Only its warning is silenced.
+warnings.filterwarnings(
+    "ignore", message="Parameter `backfill_policy`", category=BetaWarning
+)
 
 # Downstream tables follow their inputs without manual steps once the automation sensor runs.
 # eager() alone only updates the latest daily partition and waits while any parent partition

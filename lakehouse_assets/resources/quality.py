@@ -1,21 +1,21 @@
 """The limits the data-quality rules hold the data to, set per deployment.
 
-Each limit has a default that suits real retail data and is read from an environment variable
-(or set in the ``quality`` resource's config in the launchpad), so a deployment tunes its
-gates without editing code. Checks report the limit each result was held to; silver reports
+Each limit has a default that suits real retail data and is set by an environment variable
+(``resources.from_environment``) or in the ``quality`` resource's config in the launchpad, so a
+deployment tunes its gates without editing code. Checks report the limit each result was held to; silver reports
 its plausibility limits with every materialization.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import operator
 import datetime as dt
-import os
 from decimal import Decimal
 from typing import Any
 
-from dagster import ConfigurableResource
-from pydantic import Field, field_validator
+from dagster import ConfigurableResource, EnvVar
+from pydantic import Field, ValidationInfo, field_validator
 
 from lakehouse_assets.checks.rules import THRESHOLDS, Thresholds
 from lakehouse_assets.transforms.silver import Plausibility
@@ -32,28 +32,26 @@ ENV_VARS = {
 }
 
 
-def _env(setting: str, default: object) -> object:
-    """The setting's environment variable, as the default's type; a clear error if it is not."""
-    text = os.environ.get(ENV_VARS[setting])
-    if not text:
-        return default
-    try:
-        return type(default)(text)
-    except ValueError:
-        raise ValueError(
-            f"{ENV_VARS[setting]}={text!r} is not a valid {type(default).__name__} "
-            f"(quality setting {setting})"
-        ) from None
+# What EnvVar.int returns (its class is not public): an integer known only when a run starts.
+_DEFERRED = (EnvVar, type(EnvVar.int("LAKEHOUSE")))
+
+# setting -> {"ge" | "gt" | "le": limit} its value must satisfy.
+BOUNDS: dict[str, dict[str, float]] = {}
+_COMPARISONS = {
+    "ge": (operator.ge, "greater than or equal to"),
+    "gt": (operator.gt, "greater than"),
+    "le": (operator.le, "less than or equal to"),
+}
 
 
-def _setting(name: str, default: object, description: str, **bounds) -> Any:
-    """A field read from its environment variable, validated like configured values."""
-    return Field(
-        default_factory=lambda: _env(name, default),
-        validate_default=True,
-        description=f"{description} Env {ENV_VARS[name]}.",
-        **bounds,
-    )
+def _setting(name: str, default: object, description: str, **bounds: float) -> Any:
+    """A field with its default, its bounds and the environment variable that sets it.
+
+    The bounds are checked by ``QualitySettings._within_bounds``, not by pydantic: a value
+    given as an ``EnvVar`` is only known when the run starts (Dagster validates it then).
+    """
+    BOUNDS[name] = bounds
+    return Field(default=default, description=f"{description} Env {ENV_VARS[name]}.")
 
 
 class QualitySettings(ConfigurableResource):
@@ -86,9 +84,25 @@ class QualitySettings(ConfigurableResource):
         gt=0,
     )
 
-    @field_validator("earliest_order_date")
+    @field_validator(*BOUNDS, mode="before")
+    @classmethod
+    def _within_bounds(cls, value: float, info: ValidationInfo) -> float:
+        if isinstance(value, _DEFERRED):
+            return value  # resolved and validated when the run starts
+        for name, limit in BOUNDS[info.field_name].items():
+            holds, says = _COMPARISONS[name]
+            if not holds(value, limit):
+                raise ValueError(
+                    f"{info.field_name} must be {says} {limit} (env "
+                    f"{ENV_VARS[info.field_name]}), not {value!r}"
+                )
+        return value
+
+    @field_validator("earliest_order_date", mode="before")
     @classmethod
     def _is_a_date(cls, value: str) -> str:
+        if isinstance(value, EnvVar):
+            return value  # resolved and validated when the run starts
         try:
             return dt.date.fromisoformat(str(value)).isoformat()
         except ValueError:

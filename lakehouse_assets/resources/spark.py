@@ -27,6 +27,8 @@ from typing import Any
 from dagster import ConfigurableResource, InitResourceContext
 from pydantic import Field, PrivateAttr
 
+from lakehouse_assets.resources.storage import LakehouseStorage
+
 
 DEFAULT_MASTER = "local[*]"
 DEFAULT_SHUFFLE_PARTITIONS = 8
@@ -200,23 +202,22 @@ class SparkResource(ConfigurableResource):
     """A SparkSession with Delta Lake. Local by default; scale out by configuration only."""
 
     master: str = Field(
-        default_factory=lambda: os.environ.get("LAKEHOUSE_SPARK_MASTER", DEFAULT_MASTER),
+        default=DEFAULT_MASTER,
         description="Spark master URL: local[*], spark://host:7077, yarn, k8s://https://...",
     )
     remote: str | None = Field(
-        default_factory=lambda: os.environ.get("LAKEHOUSE_SPARK_REMOTE") or None,
+        default=None,
         description="Spark Connect URL (sc://host:15002); overrides master when set. Unset, "
         "a local server started by `lakehouse-spark-server start` for this lakehouse is used "
         "while it runs.",
     )
-    catalog_dir: str | None = Field(
+    storage: LakehouseStorage | None = Field(
         default=None,
-        description="Directory of the local Hive metastore; set from the lakehouse root.",
+        description="The lakehouse whose local Hive metastore (beside its tables) the session "
+        "uses, and whose local Spark Connect server it looks for.",
     )
     shuffle_partitions: int = Field(
-        default_factory=lambda: int(
-            os.environ.get("LAKEHOUSE_SHUFFLE_PARTITIONS", DEFAULT_SHUFFLE_PARTITIONS)
-        ),
+        default=DEFAULT_SHUFFLE_PARTITIONS,
         description="spark.sql.shuffle.partitions; adaptive execution coalesces below it.",
     )
     ui_enabled: bool = Field(default=False, description="Start the Spark UI on port 4040.")
@@ -229,6 +230,10 @@ class SparkResource(ConfigurableResource):
     )
 
     _session: Any = PrivateAttr(default=None)
+
+    @property
+    def catalog_dir(self) -> str | None:
+        return self.storage.catalog_dir if self.storage is not None else None
 
     def setup_for_execution(self, context: InitResourceContext) -> None:
         self._session = None  # lazy: runs that touch no table start no JVM

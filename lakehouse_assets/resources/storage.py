@@ -7,6 +7,7 @@ Every path in the project is derived here, so that moving the lakehouse to objec
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from dagster import ConfigurableResource
 from pydantic import Field
@@ -26,6 +27,14 @@ def _normalise(path: str) -> str:
     return path.rstrip("/") if _is_uri(path) else os.path.abspath(os.path.expanduser(path))
 
 
+def local_delta_table(path: str) -> Any:
+    """The Delta table at a local ``path``, read without Spark (delta-rs via dagster-deltalake):
+    for sensors, which have no Spark session, and for tests that look at what was written."""
+    from dagster_deltalake import DeltaTableResource, LocalConfig
+
+    return DeltaTableResource(url=str(path), storage_options=LocalConfig()).load()
+
+
 class LakehouseStorage(ConfigurableResource):
     """The lakehouse root (tables at ``<root>/<layer>/<table>``) and the landing root."""
 
@@ -40,12 +49,9 @@ class LakehouseStorage(ConfigurableResource):
         "Environment variable LAKEHOUSE_LANDING_ROOT.",
     )
 
-    @classmethod
-    def from_env(cls) -> "LakehouseStorage":
-        return cls(
-            lakehouse_root=os.environ.get("LAKEHOUSE_ROOT", DEFAULT_LAKEHOUSE_ROOT),
-            landing_root=os.environ.get("LAKEHOUSE_LANDING_ROOT", DEFAULT_LANDING_ROOT),
-        )
+    @property
+    def is_local(self) -> bool:
+        return not _is_uri(self.root)
 
     @property
     def root(self) -> str:
