@@ -1,0 +1,94 @@
+"""Where a step's time goes on tiny data: Spark jobs and seconds per piece of the pipeline.
+
+``python -m benchmarks.step_cost [--deliveries N]`` builds the first N deliveries of the
+incremental-equals-rebuild test (``lakehouse_assets_tests.test_incremental_equals_rebuild``),
+one Dagster run per delivery in one in-process Spark session, and prints per run its seconds
+and the Spark jobs it started, then, per rule function and IO manager method, how often it
+ran, the Spark jobs it started and its seconds (inclusive: a rule that first touches a cached
+output also pays for computing it).
+
+The attribution wraps those functions for the length of this process only (instrumentation,
+not a change of behaviour); Spark jobs are counted from the driver's job counter, so only a
+classic in-process session is supported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import functools
+import tempfile
+import time
+
+from lakehouse_assets.build import apply_range_run_settings
+from lakehouse_assets.checks import contracts, gold, integrity
+from lakehouse_assets.resources import delta_io_manager as io
+from lakehouse_assets.resources.spark import build_spark_session
+
+RULE_FUNCTIONS = {
+    integrity: ("keys_unique_not_null", "orphans", "conservation", "file_conservation",
+                "freshness"),
+    gold: ("customer_spend_values", "customer_metric_rules", "aggregation_reconciliation",
+           "metric_consistency", "daily_trend", "segments_match_metrics",
+           "product_revenue_reconciliation"),
+    contracts: ("validate_contract",),
+    io.MergePlan: ("validate", "merge"),
+    io.DeltaSparkIOManager: ("handle_output", "_overwrite", "_materialization_metadata",
+                             "_register", "load_input"),
+}
+
+
+def _instrument(spark, costs: dict) -> None:
+    def jobs() -> int:
+        return int(spark.sparkContext._jsc.sc().dagScheduler().nextJobId())
+
+    for owner, names in RULE_FUNCTIONS.items():
+        for name in names:
+            original = getattr(owner, name)
+
+            @functools.wraps(original)
+            def counted(*args, _f=original, _label=f"{owner.__name__.split('.')[-1]}.{name}",
+                        **kwargs):
+                first_job, start = jobs(), time.monotonic()
+                try:
+                    return _f(*args, **kwargs)
+                finally:
+                    cost = costs[_label]
+                    cost[0] += 1
+                    cost[1] += jobs() - first_job
+                    cost[2] += time.monotonic() - start
+
+            static = isinstance(owner, type) and isinstance(owner.__dict__.get(name), staticmethod)
+            setattr(owner, name, staticmethod(counted) if static else counted)
+
+
+def main(argv: list[str] | None = None) -> int:
+    from lakehouse_assets_tests import test_incremental_equals_rebuild as sequence
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--deliveries", type=int, default=2)
+    args = parser.parse_args(argv)
+    apply_range_run_settings()
+    workdir = tempfile.mkdtemp(prefix="step_cost_")
+    spark = build_spark_session(
+        remote=None, catalog_dir=f"{workdir}/catalog", shuffle_partitions=2, app_name="step_cost"
+    )
+    costs: dict = collections.defaultdict(lambda: [0, 0, 0.0])
+    _instrument(spark, costs)
+    landing = f"{workdir}/landing"
+    lakehouse = sequence.Lakehouse(spark, f"{workdir}/lakehouse", landing)
+    for label, day, files in sequence.DELIVERIES[: args.deliveries]:
+        sequence._land(landing, day, files)
+        first_job = int(spark.sparkContext._jsc.sc().dagScheduler().nextJobId())
+        start = time.monotonic()
+        lakehouse.run(day, day, label)
+        jobs = int(spark.sparkContext._jsc.sc().dagScheduler().nextJobId()) - first_job
+        print(f"run {day} ({label}): {time.monotonic() - start:.1f} s, {jobs} Spark jobs")
+    print(f"\n{'function':45s} {'calls':>6s} {'jobs':>6s} {'s':>8s}")
+    for label, (calls, jobs, seconds) in sorted(costs.items(), key=lambda kv: -kv[1][2]):
+        print(f"{label:45s} {calls:6d} {jobs:6d} {seconds:8.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
