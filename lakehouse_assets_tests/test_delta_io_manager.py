@@ -151,6 +151,12 @@ def test_partition_rerun_is_idempotent_and_isolated(spark, resources):
         1,
         1,
     )
+    # The totals (read from the Delta log without Spark) are what Spark itself counts.
+    path = resources["storage"].table_path("silver", "events")
+    detail = spark.sql(f"DESCRIBE DETAIL delta.`{path}`").first()
+    assert (mat["dagster/row_count"].value, mat["num_files"].value, mat["size_bytes"].value) == (
+        spark.read.format("delta").load(path).count(), detail["numFiles"], detail["sizeInBytes"]
+    )
     # The MERGE's condition carries the literal partition predicate.
     predicate = last_commit(spark, resources)["operationParameters"]["predicate"]
     assert "2024-01-01" in predicate and "2024-01-02" in predicate
