@@ -18,19 +18,22 @@ Workdir layout, per size (``<workdir>/<size>/``)::
 """
 
 import argparse
+import contextlib
 import datetime as dt
 import hashlib
 import json
 import os
 import shutil
 import signal
+import socket
+import subprocess
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from benchmarks import report as reporting
-from benchmarks.measure import Measurement, python_command, run_measured
+from benchmarks.measure import JvmCpuSpan, Measurement, python_command, run_measured
 from lakehouse_assets.build import apply_range_run_settings
 
 REPO = Path(__file__).resolve().parent.parent
@@ -118,6 +121,8 @@ class Harness:
         self.size: Size = SIZES[args.size]
         self.repeat: int = args.repeat
         self.scenarios: list[str] = args.scenarios
+        # The Spark Connect server the harness is running, if any (not contention).
+        self.server_pids: frozenset[int] = frozenset()
         self.dir = Path(args.workdir).resolve() / self.size.name
         self.out_dir = Path(args.out).resolve() / self.size.name
         self.publish = args.publish
@@ -154,6 +159,8 @@ class Harness:
         env["PYTHONUNBUFFERED"] = "1"
         # As lakehouse-build runs (README, Settings).
         apply_range_run_settings(env)
+        # Only the warm-server variant's own server is ever used, never one the user runs.
+        env["LAKEHOUSE_SPARK_SERVER_STATE"] = str(self.dir / "spark-server.json")
         env.update(extra)
         return env
 
@@ -168,7 +175,7 @@ class Harness:
         cwd = self.dir / "cwd"  # derby.log, spark-warehouse and the like land here
         cwd.mkdir(parents=True, exist_ok=True)
         print(f"[{time.strftime('%H:%M:%S')}] {label} ...", flush=True)
-        load_before = reporting.contention()
+        load_before = reporting.contention(self.server_pids)
         m = run_measured(
             python_command("benchmarks.scenario", str(spec_path), str(result_path)),
             env=self.env(**env),
@@ -410,6 +417,61 @@ class Harness:
                 self.restore_landing()
             self.record("incremental_day", "sensor_and_run", m)
         self.restore_snapshot("full", self.full_dir)
+        self.incremental_day_warm_server(cursor)
+
+    @contextlib.contextmanager
+    def spark_server(self, lakehouse: Path):
+        """The project's local Spark Connect server (``lakehouse-spark-server``) for
+        ``lakehouse``, on a free port, stopped on exit: yields its recorded state."""
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        command = [sys.executable, "-m", "lakehouse_assets.spark_server"]
+        env = self.env()
+        started = subprocess.run(
+            [*command, "start", "--lakehouse-root", str(lakehouse), "--port", str(port)],
+            env=env, capture_output=True, text=True, timeout=300,
+        )
+        if started.returncode:
+            raise RuntimeError(f"the Spark Connect server did not start: {started.stderr[-2000:]}")
+        server = json.loads(Path(env["LAKEHOUSE_SPARK_SERVER_STATE"]).read_text())
+        self.server_pids = frozenset({server["pid"]})
+        try:
+            yield server
+        finally:
+            self.server_pids = frozenset()
+            subprocess.run([*command, "stop"], env=env, capture_output=True, timeout=120)
+
+    def incremental_day_warm_server(self, cursor) -> None:
+        """The same new day against a warm engine: a Spark Connect server started for its own
+        lakehouse builds the history first (untimed, as a server that served the earlier days
+        would have), then the sensor tick and run of the new day are timed. The child starts
+        no JVM; the server's CPU over the child's life is recorded beside it. One repetition
+        whatever ``--repeat``: each needs its own history build (a restored snapshot under a
+        running server would meet its cached Delta state)."""
+        warm_dir = self.dir / "runs" / "warm_server"
+        _rm(warm_dir)
+        env = self.dagster_env(warm_dir)
+        with self.spark_server(warm_dir / "lakehouse") as server:
+            m = self.child("warm_server_history_untimed",
+                           self.dagster_spec(warm_dir, self.landing, "all",
+                                             range=list(self.size.history)), **env)
+            if not m.ok:
+                raise RuntimeError(f"the history build on the server failed: {m.inner.get('error')}")
+            self.land_new_day()
+            server_cpu = JvmCpuSpan(server["pid"])
+            server_cpu.start()
+            try:
+                m = self.child("incremental_day_warm_server",
+                               self.dagster_spec(warm_dir, self.landing,
+                                                 "sensor_request_downstream", sensor_cursor=cursor),
+                               **env)
+            finally:
+                self.restore_landing()
+            # The run's Spark JVM is the server: its CPU over the child's life stands as the run's.
+            self.record("incremental_day", "warm_server", m, jvm_cpu_s=server_cpu.stop(),
+                        spark_jvm="the warm Spark Connect server")
+        _rm(warm_dir)
 
     def run_incremental_scaling(self) -> None:
         self.ensure_landing()

@@ -87,6 +87,64 @@ def _stat(path: str) -> tuple[float, float]:
     return float(fields[19]), (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _read_threads(pid: int, started: float | None = None):
+    """(the process's CPU seconds, {(tid, thread start): (kind, CPU seconds)} of its threads of
+    a ``JVM_THREAD_KINDS`` kind), or None when the process is gone (or its pid reused: its
+    start time is not ``started``)."""
+    try:
+        process_start, cpu = _stat(f"/proc/{pid}/stat")
+        if started is not None and process_start != started:
+            return None
+        tids = os.listdir(f"/proc/{pid}/task")
+    except (OSError, IndexError, ValueError):
+        return None
+    threads = {}
+    for tid in tids:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/comm") as f:
+                kind = jvm_thread_kind(f.read().strip())
+            if kind not in JVM_THREAD_KINDS:
+                continue
+            thread_start, thread_cpu = _stat(f"/proc/{pid}/task/{tid}/stat")
+        except (OSError, IndexError, ValueError):
+            continue  # the thread ended meanwhile
+        threads[(tid, thread_start)] = (kind, thread_cpu)
+    return cpu, threads
+
+
+def _cpu_by_kind(total: float, threads) -> dict[str, float]:
+    """``total`` and its split per thread kind; ``driver_and_other`` is the rest."""
+    by_kind = dict.fromkeys(JVM_THREAD_KINDS, 0.0)
+    for kind, cpu in threads:
+        by_kind[kind] += cpu
+    by_kind["driver_and_other"] = max(0.0, total - sum(by_kind.values()))
+    return {k: round(v, 1) for k, v in {"total": total, **by_kind}.items()}
+
+
+class JvmCpuSpan:
+    """CPU seconds a long-lived JVM (the warm Spark Connect server) spends between ``start``
+    and ``stop``, split by thread kind as a child's driver JVM is: its threads' CPU at stop
+    minus at start (a thread started in between counts from zero)."""
+
+    def __init__(self, pid: int):
+        self.pid = pid
+        self._before = None
+
+    def start(self) -> None:
+        self._before = _read_threads(self.pid)
+
+    def stop(self) -> dict[str, float]:
+        after = _read_threads(self.pid)
+        if self._before is None or after is None:
+            return {}
+        (cpu0, threads0), (cpu1, threads1) = self._before, after
+        spent = [
+            (kind, cpu - threads0.get(thread, (kind, 0.0))[1])
+            for thread, (kind, cpu) in threads1.items()
+        ]
+        return _cpu_by_kind(cpu1 - cpu0, spent)
+
+
 def _process_key(proc: psutil.Process) -> tuple[int, float]:
     """(pid, start time) identifies a process across samples. The start time is read in clock
     ticks since boot: psutil's create_time adds the boot time, which moves when a VM's clock is
@@ -165,37 +223,19 @@ class _TreeSampler(threading.Thread):
                 self._read_jvm_cpu(key)
 
     def _read_jvm_cpu(self, key: tuple[int, float]) -> None:
-        pid, started = key
-        try:
-            process_start, cpu = _stat(f"/proc/{pid}/stat")
-            if process_start != started:
-                return  # that JVM has exited and its pid is reused
-            tids = os.listdir(f"/proc/{pid}/task")
-        except (OSError, IndexError, ValueError):
+        read = _read_threads(*key)
+        if read is None:
             return
-        self._jvm_cpu[key] = cpu
-        for tid in tids:
-            try:
-                with open(f"/proc/{pid}/task/{tid}/comm") as f:
-                    kind = jvm_thread_kind(f.read().strip())
-                if kind not in JVM_THREAD_KINDS:
-                    continue
-                thread_start, thread_cpu = _stat(f"/proc/{pid}/task/{tid}/stat")
-            except (OSError, IndexError, ValueError):
-                continue  # the thread ended meanwhile
-            self._thread_cpu[(key, tid, thread_start)] = (kind, thread_cpu)
+        self._jvm_cpu[key], threads = read
+        for (tid, thread_start), kind_cpu in threads.items():
+            self._thread_cpu[(key, tid, thread_start)] = kind_cpu
 
     def jvm_cpu(self) -> dict[str, float]:
         """CPU seconds of the driver JVMs: ``total`` (the process's own count, which includes
         threads that ended) and per thread kind; ``driver_and_other`` is the rest of the total."""
         if not self._jvm_cpu:
             return {}
-        by_kind = dict.fromkeys(JVM_THREAD_KINDS, 0.0)
-        for kind, cpu in self._thread_cpu.values():
-            by_kind[kind] += cpu
-        total = sum(self._jvm_cpu.values())
-        by_kind["driver_and_other"] = max(0.0, total - sum(by_kind.values()))
-        return {k: round(v, 1) for k, v in {"total": total, **by_kind}.items()}
+        return _cpu_by_kind(sum(self._jvm_cpu.values()), self._thread_cpu.values())
 
     def _sample_memory(self, procs: list[psutil.Process]) -> None:
         exes: dict[int, str] = {}

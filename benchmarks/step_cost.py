@@ -7,9 +7,13 @@ and the Spark jobs it started, then, per rule function and IO manager method, ho
 ran, the Spark jobs it started and its seconds (inclusive: a rule that first touches a cached
 output also pays for computing it).
 
+Last, every job is attributed to the code that started it: the call site Spark names its
+first stage after (for a job started from Python, the project's file and line; for Delta's
+own jobs, the Delta operation), with the jobs and their summed duration per call site.
+
 The attribution wraps those functions for the length of this process only (instrumentation,
-not a change of behaviour); Spark jobs are counted from the driver's job counter, so only a
-classic in-process session is supported.
+not a change of behaviour); Spark jobs are counted from the driver's job counter and status
+tracker, so only a classic in-process session is supported.
 """
 
 from __future__ import annotations
@@ -38,10 +42,31 @@ RULE_FUNCTIONS = {
 }
 
 
-def _instrument(spark, costs: dict) -> None:
-    def jobs() -> int:
-        return int(spark.sparkContext._jsc.sc().dagScheduler().nextJobId())
+# Every job of the runs stays in Spark's status store for the call-site table.
+RETAINED_JOBS = 100_000
 
+
+def _next_job_id(spark) -> int:
+    return int(spark.sparkContext._jsc.sc().dagScheduler().nextJobId())
+
+
+def _call_sites(spark, first_job: int, last_job: int, sites: dict) -> None:
+    """Add jobs [first_job, last_job) to ``sites``: call site -> [jobs, seconds]."""
+    store = spark.sparkContext._jsc.sc().statusStore()
+    for job_id in range(first_job, last_job):
+        try:
+            job = store.job(job_id)
+        except Exception:  # noqa: BLE001 - not retained
+            sites["(not retained)"][0] += 1
+            continue
+        site = sites[str(job.name())]
+        site[0] += 1
+        submitted, completed = job.submissionTime(), job.completionTime()
+        if submitted.isDefined() and completed.isDefined():
+            site[1] += (completed.get().getTime() - submitted.get().getTime()) / 1000
+
+
+def _instrument(spark, costs: dict) -> None:
     for owner, names in RULE_FUNCTIONS.items():
         for name in names:
             original = getattr(owner, name)
@@ -49,13 +74,13 @@ def _instrument(spark, costs: dict) -> None:
             @functools.wraps(original)
             def counted(*args, _f=original, _label=f"{owner.__name__.split('.')[-1]}.{name}",
                         **kwargs):
-                first_job, start = jobs(), time.monotonic()
+                first_job, start = _next_job_id(spark), time.monotonic()
                 try:
                     return _f(*args, **kwargs)
                 finally:
                     cost = costs[_label]
                     cost[0] += 1
-                    cost[1] += jobs() - first_job
+                    cost[1] += _next_job_id(spark) - first_job
                     cost[2] += time.monotonic() - start
 
             static = isinstance(owner, type) and isinstance(owner.__dict__.get(name), staticmethod)
@@ -71,22 +96,29 @@ def main(argv: list[str] | None = None) -> int:
     apply_range_run_settings()
     workdir = tempfile.mkdtemp(prefix="step_cost_")
     spark = build_spark_session(
-        remote=None, catalog_dir=f"{workdir}/catalog", shuffle_partitions=2, app_name="step_cost"
+        remote=None, catalog_dir=f"{workdir}/catalog", shuffle_partitions=2, app_name="step_cost",
+        extra_conf={"spark.ui.retainedJobs": str(RETAINED_JOBS),
+                    "spark.ui.retainedStages": str(RETAINED_JOBS)},
     )
     costs: dict = collections.defaultdict(lambda: [0, 0, 0.0])
     _instrument(spark, costs)
     landing = f"{workdir}/landing"
     lakehouse = sequence.Lakehouse(spark, f"{workdir}/lakehouse", landing)
+    first_job = _next_job_id(spark)
     for label, day, files in sequence.DELIVERIES[: args.deliveries]:
         sequence._land(landing, day, files)
-        first_job = int(spark.sparkContext._jsc.sc().dagScheduler().nextJobId())
-        start = time.monotonic()
+        run_first_job, start = _next_job_id(spark), time.monotonic()
         lakehouse.run(day, day, label)
-        jobs = int(spark.sparkContext._jsc.sc().dagScheduler().nextJobId()) - first_job
+        jobs = _next_job_id(spark) - run_first_job
         print(f"run {day} ({label}): {time.monotonic() - start:.1f} s, {jobs} Spark jobs")
     print(f"\n{'function':45s} {'calls':>6s} {'jobs':>6s} {'s':>8s}")
     for label, (calls, jobs, seconds) in sorted(costs.items(), key=lambda kv: -kv[1][2]):
         print(f"{label:45s} {calls:6d} {jobs:6d} {seconds:8.1f}")
+    sites: dict = collections.defaultdict(lambda: [0, 0.0])
+    _call_sites(spark, first_job, _next_job_id(spark), sites)
+    print(f"\n{'Spark jobs by call site':100s} {'jobs':>6s} {'s':>8s}")
+    for site, (jobs, seconds) in sorted(sites.items(), key=lambda kv: -kv[1][0]):
+        print(f"{site[:100]:100s} {jobs:6d} {seconds:8.1f}")
     return 0
 
 

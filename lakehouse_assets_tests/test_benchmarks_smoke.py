@@ -13,7 +13,8 @@ import sys
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCENARIOS = ("generator", "full_build", "incremental_day", "incremental_scaling", "peers")
-NO_JVM = {("generator", "generate"), ("peers", "duckdb")}
+# The generator, DuckDB and the run against the warm Spark Connect server start no JVM.
+NO_JVM = {("generator", "generate"), ("peers", "duckdb"), ("incremental_day", "warm_server")}
 
 
 def test_benchmark_command_at_size_xs(tmp_path):
@@ -39,6 +40,8 @@ def test_benchmark_command_at_size_xs(tmp_path):
             assert run["wall_s"] > 0 and run["peak_rss_mib"] > 0, (scenario, name)
             expected_jvms = 0 if (scenario, name) in NO_JVM else 1
             assert run["jvm_starts"] == expected_jvms, (scenario, name, run["jvm_starts"])
+            if (scenario, name) == ("incremental_day", "warm_server"):  # the server's CPU
+                assert run["jvm_cpu_s"]["spark_tasks"] > 0, run["jvm_cpu_s"]
             if expected_jvms:  # the driver JVM's CPU time, split by what its threads do
                 cpu = run["jvm_cpu_s"]
                 assert cpu["jit_compiler"] > 0 and cpu["spark_tasks"] > 0, (scenario, name, cpu)
@@ -49,6 +52,7 @@ def test_benchmark_command_at_size_xs(tmp_path):
     assert verification["equal"], verification.get("differences") or verification.get("error")
     assert report["scenarios"]["full_build"]["variants"]["dagster"]["stats"]["steps_median_s"]
     assert report["scenarios"]["incremental_day"]["share_of_full_build"] > 0
+    assert report["scenarios"]["incremental_day"]["warm_server_share_of_full_build"] > 0
     assert report["scenarios"]["incremental_scaling"]["ratio_steps_full_over_short"] > 0
     assert {g["goal"] for g in report["goals"]}  # the goals table is there
     assert "CPU time of the Spark driver JVM" in (out / "XS" / "report.md").read_text()
