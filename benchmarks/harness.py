@@ -443,35 +443,40 @@ class Harness:
             subprocess.run([*command, "stop"], env=env, capture_output=True, timeout=120)
 
     def incremental_day_warm_server(self, cursor) -> None:
-        """The same new day against a warm engine: a Spark Connect server started for its own
-        lakehouse builds the history first (untimed, as a server that served the earlier days
-        would have), then the sensor tick and run of the new day are timed. The child starts
-        no JVM; the server's CPU over the child's life is recorded beside it. One repetition
-        whatever ``--repeat``: each needs its own history build (a restored snapshot under a
-        running server would meet its cached Delta state)."""
-        warm_dir = self.dir / "runs" / "warm_server"
-        _rm(warm_dir)
-        env = self.dagster_env(warm_dir)
-        with self.spark_server(warm_dir / "lakehouse") as server:
-            m = self.child("warm_server_history_untimed",
-                           self.dagster_spec(warm_dir, self.landing, "all",
-                                             range=list(self.size.history)), **env)
-            if not m.ok:
-                raise RuntimeError(f"the history build on the server failed: {m.inner.get('error')}")
-            self.land_new_day()
-            server_cpu = JvmCpuSpan(server["pid"])
-            server_cpu.start()
-            try:
-                m = self.child("incremental_day_warm_server",
-                               self.dagster_spec(warm_dir, self.landing,
-                                                 "sensor_request_downstream", sensor_cursor=cursor),
-                               **env)
-            finally:
-                self.restore_landing()
-            # The run's Spark JVM is the server: its CPU over the child's life stands as the run's.
-            self.record("incremental_day", "warm_server", m, jvm_cpu_s=server_cpu.stop(),
-                        spark_jvm="the warm Spark Connect server")
-        _rm(warm_dir)
+        """The same new day against a warm engine. A Spark Connect server is started on the
+        restored history snapshot (so it holds no cached state of another lakehouse) and warmed
+        by re-running the history's last landing day and everything downstream, untimed: what
+        a server that served the days before would have done, on the same steps and code paths.
+        Then the sensor tick and run of the new day are timed. The child starts no JVM; the
+        server's CPU over the child's life is recorded beside it. One repetition whatever
+        ``--repeat``: each needs a freshly restored snapshot under a freshly warmed server."""
+        self.restore_snapshot("full", self.full_dir)
+        env = self.dagster_env(self.full_dir)
+        last_day = self.size.history[1]
+        try:
+            with self.spark_server(self.full_dir / "lakehouse") as server:
+                m = self.child("warm_server_last_day_untimed",
+                               self.dagster_spec(self.full_dir, self.landing, "all",
+                                                 range=[last_day, last_day]), **env)
+                if not m.ok:
+                    raise RuntimeError(f"warming the server failed: {m.inner.get('error')}")
+                self.land_new_day()
+                server_cpu = JvmCpuSpan(server["pid"])
+                server_cpu.start()
+                try:
+                    m = self.child("incremental_day_warm_server",
+                                   self.dagster_spec(self.full_dir, self.landing,
+                                                     "sensor_request_downstream",
+                                                     sensor_cursor=cursor),
+                                   **env)
+                finally:
+                    self.restore_landing()
+                # The run's Spark JVM is the server: its CPU over the child's life stands as
+                # the run's.
+                self.record("incremental_day", "warm_server", m, jvm_cpu_s=server_cpu.stop(),
+                            spark_jvm="the warm Spark Connect server")
+        finally:
+            self.restore_snapshot("full", self.full_dir)
 
     def run_incremental_scaling(self) -> None:
         self.ensure_landing()
