@@ -17,10 +17,6 @@ from lakehouse_assets.partitions import daily_partitions, window_dates
 from lakehouse_assets.resources.delta_io_manager import read_table
 from lakehouse_assets.transforms.bronze import PreviousIngestion, ingest_files
 
-BY_LINE = {"merge_keys": ["_source_file", "_line_number"], "partition_expr": "_landing_date"}
-BY_FILE = {"merge_keys": ["file_path"], "partition_expr": "_landing_date"}
-
-
 def landing_key(dataset: str) -> AssetKey:
     return AssetKey(["landing", dataset])
 
@@ -52,19 +48,19 @@ def build_bronze_asset(dataset: str):
             "bronze", rows_table,
             f"Every row of the landed `{dataset}` CSV files, typed per the landing contract; "
             "unparseable values in `_rescued_data`.",
-            BY_LINE, automated=False,
+            automated=False,
         ),
         Table(
             "bronze", quarantine_table,
             f"`{dataset}` records that could not be parsed as CSV, with the raw text and the "
             "reason.",
-            BY_LINE, automated=False,
+            automated=False,
         ),
         Table(
             "bronze", ledger_table,
             f"Ingestion ledger of `{dataset}`: one row per landing file with its size, content "
             "hash, counts and status (loaded, unchanged, failed).",
-            BY_FILE, automated=False,
+            automated=False,
         ),
     ]
 

@@ -20,7 +20,7 @@ the step's inputs are the transforms' parameter names, which are table names.
 import inspect
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence, Set
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from dagster import (
     AssetCheckKey,
@@ -46,6 +46,7 @@ from lakehouse_assets.checks.table_rules import QualityRule, RuleInputs, rules_o
 from lakehouse_assets.checks.results import describe_failure
 from lakehouse_assets.partitions import daily_partitions, run_window
 from lakehouse_assets.resources.delta_io_manager import pending_write, revisited_dates
+from lakehouse_assets.tables import table_spec
 
 # Partitioned steps run a range of days in one run (BackfillPolicy.single_run: one Spark job per
 # table, not one per day); Dagster marks that parameter beta. Only its warning is silenced.
@@ -70,18 +71,22 @@ TABLE_NAMES = {name.split(".", 1)[1]: name for name in COLUMN_DESCRIPTIONS}
 
 @dataclass(frozen=True)
 class Table:
-    """A table a step writes: ``[layer, name]``, what it holds, and how it is written
-    (``write``: the Delta IO manager's merge metadata; empty: replaced whole)."""
+    """A table a step writes: ``[layer, name]`` and what it holds. Its key and write mode are
+    declared in ``lakehouse_assets.tables``."""
 
     layer: str
     name: str
     description: str
-    write: Mapping = field(default_factory=dict)
     automated: bool = True  # follows its inputs under the automation sensor
 
     @property
     def full_name(self) -> str:
         return f"{self.layer}.{self.name}"
+
+    @property
+    def write(self) -> dict:
+        """The Delta IO manager's merge metadata (empty: replaced whole)."""
+        return table_spec(self.full_name).write_metadata
 
     @property
     def key(self) -> AssetKey:
@@ -203,7 +208,7 @@ def _write_audit_publish(context, outputs: dict, by_name: dict, checks: list) ->
             table = by_name[table_name]
             pending[table.full_name] = pending_write(
                 spark, table.full_name, storage.table_path(table.layer, table.name),
-                dict(table.write), out.value, window, revisited_dates(out.metadata or {}),
+                table.write, out.value, window, revisited_dates(out.metadata or {}),
             )
         results = list(evaluate_rules(context, checks, pending))
         if not any(blocks for blocks, _ in results):

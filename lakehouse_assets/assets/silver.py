@@ -55,12 +55,10 @@ def build_silver_asset(entity: str):
             "silver", f"stg_{entity}",
             f"Current version of each {entity} record (cleaned, see docs/business-rules.md#silver; latest "
             "landing date wins, then the last row in file order).",
-            {"merge_keys": [spec.key], "partition_expr": "_landing_date", "key_scope": "table"},
         ),
         Table(
             "silver", f"quarantine_{entity}",
             f"Bronze {entity} rows that silver rejected, with every reason.",
-            {"merge_keys": ["_source_file", "_line_number"], "partition_expr": "_landing_date"},
         ),
     ]
 

@@ -91,11 +91,11 @@ class StgOrderItems(pa.DataFrameModel):
     landing_date: T.DateType() = pa.Field(alias="_landing_date")
 
 
-CONTRACTS: dict[str, tuple[type[pa.DataFrameModel], str]] = {
-    "stg_customers": (StgCustomers, "customer_id"),
-    "stg_products": (StgProducts, "product_id"),
-    "stg_orders": (StgOrders, "order_id"),
-    "stg_order_items": (StgOrderItems, "order_item_id"),
+CONTRACTS: dict[str, type[pa.DataFrameModel]] = {
+    "stg_customers": StgCustomers,
+    "stg_products": StgProducts,
+    "stg_orders": StgOrders,
+    "stg_order_items": StgOrderItems,
 }
 
 # (column, check) findings that warn instead of failing the contract.

@@ -29,6 +29,7 @@ from lakehouse_assets.checks.table_rules import ALL_RULES
 from lakehouse_assets.checks.results import recorded_check_evaluations
 from lakehouse_assets.partitions import daily_partitions, run_window
 from lakehouse_assets.resources import SparkResource
+from lakehouse_assets.tables import table_spec
 
 SUMMARY_SCHEMA = T.StructType([
     T.StructField("run_id", T.StringType(), False),
@@ -79,7 +80,7 @@ def summary_rows(evaluations, run_id: str, window, checked_at: dt.datetime) -> l
     deps=[AssetKey(t.split(".")) for t in _checked_tables],
     description="One row per run, table and quality rule: rows checked, failed and "
     "quarantined, passed, severity, threshold, sample keys, checked_at.",
-    metadata={"merge_keys": ["run_id", "table_name", "rule"]},
+    metadata=table_spec("gold.data_quality_summary").write_metadata,
     group_name="gold",
     kinds=TABLE_KINDS,
     partitions_def=daily_partitions,

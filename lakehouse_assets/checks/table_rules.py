@@ -26,9 +26,9 @@ from lakehouse_assets.checks import contracts, gold, integrity
 from lakehouse_assets.checks.results import RuleResult
 from lakehouse_assets.checks.rules import THRESHOLDS, Thresholds
 from lakehouse_assets.resources.delta_io_manager import PendingWrite, read_table, window_predicate
+from lakehouse_assets.tables import LANDING_DATE, TABLES, TableSpec
 from lakehouse_assets.transforms.silver import ENTITY_KEYS
 
-LANDING_DATE = "_landing_date"
 
 
 @dataclass
@@ -87,38 +87,10 @@ class QualityRule:
         return self.table.split(".")
 
 
-# --- keys: one factory for every silver, gold and ML table -----------------------------------
-# (table, key columns, scope): "window" = rows of the run's landing dates (partitioned by
-# _landing_date with keys unique per partition); "window_keys" = the run's keys checked
-# against the whole table (silver keys are unique across partitions); "table" = whole table.
-TABLE_KEYS: tuple[tuple[str, tuple[str, ...], str], ...] = (
-    *[(f"silver.stg_{e}", (k,), "window_keys") for e, k in ENTITY_KEYS.items()],
-    *[(f"silver.quarantine_{e}", ("_source_file", "_line_number"), "window") for e in ENTITY_KEYS],
-    ("silver.int_customer_orders", ("order_id",), "table"),
-    ("silver.int_customer_rfm", ("customer_id",), "table"),
-    ("silver.int_product_metrics", ("product_id",), "table"),
-    ("gold.fct_customer_metrics", ("customer_id",), "table"),
-    ("gold.dim_customer_segments", ("customer_id",), "table"),
-    ("gold.fct_customer_insights", ("customer_id",), "table"),
-    ("gold.fct_marketing_customers", ("customer_id",), "table"),
-    ("gold.fct_customer_spend_tiers", ("customer_id",), "table"),
-    ("gold.fct_customer_ltv", ("customer_id",), "table"),
-    ("gold.fct_high_risk_orders", ("order_id",), "table"),
-    ("gold.fct_product_performance", ("product_id",), "table"),
-    ("gold.fct_product_reorders", ("product_id",), "table"),
-    ("gold.fct_department_analytics", ("department",), "table"),
-    ("gold.fct_product_pairs", ("product_a", "product_b"), "table"),
-    # Keyed by order date and upserted per landing day: no landing-date column to window on;
-    # one row per date (or customer and date), so the whole table stays small.
-    ("gold.fct_daily_sales", ("order_date",), "table"),
-    ("gold.fct_user_daily_spend", ("customer_id", "order_date"), "table"),
-    ("gold.fct_sales_forecast", ("forecast_date",), "table"),
-    ("gold.fct_finance_daily", ("order_date", "category", "payment_method"), "table"),
-    ("ml.ml_customer_features", ("customer_id",), "table"),
-)
+# --- keys: one rule per declared table (lakehouse_assets.tables), in its write mode's scope --
+def key_rule(spec: TableSpec) -> QualityRule:
+    table, keys, scope = spec.name, spec.keys, spec.key_scope
 
-
-def key_rule(table: str, keys: tuple[str, ...], scope: str) -> QualityRule:
     def evaluate(inp: RuleInputs) -> RuleResult:
         if scope == "table" or inp.window is None:
             df = inp.table(table)
@@ -136,7 +108,7 @@ def key_rule(table: str, keys: tuple[str, ...], scope: str) -> QualityRule:
 
 # --- silver ----------------------------------------------------------------------------------
 def contract_rule(stg: str) -> QualityRule:
-    model, key = contracts.CONTRACTS[stg]
+    model, [key] = contracts.CONTRACTS[stg], TABLES[f"silver.{stg}"].keys
 
     def evaluate(inp: RuleInputs) -> RuleResult:
         return contracts.validate_contract(
@@ -347,7 +319,7 @@ BRONZE_RULES: tuple[QualityRule, ...] = tuple(
 
 ALL_RULES: tuple[QualityRule, ...] = (
     *BRONZE_RULES,
-    *[key_rule(table, keys, scope) for table, keys, scope in TABLE_KEYS],
+    *[key_rule(spec) for spec in TABLES.values() if spec.audit_keys],
     *SILVER_RULES,
     *GOLD_RULES,
     *[_freshness(dataset) for dataset in THRESHOLDS.freshness_lag_days],

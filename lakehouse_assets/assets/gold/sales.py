@@ -55,13 +55,11 @@ def _user_daily_spend(touched, customer_orders) -> DataFrame:
             "Completed orders per order date: order count, sales, average "
             "order value, units, items per order, unique customers. Merged per landing day; a "
             "date whose orders were all cancelled since keeps a row of zeros.",
-            {"merge_keys": ["order_date"]},
         ),
         Table(
             "gold", "fct_user_daily_spend",
             "Completed spend and orders per customer per order date (a user spend "
             "summary, adapted to orders). Merged per landing day.",
-            {"merge_keys": ["customer_id", "order_date"]},
         ),
     ],
     # Silver is read at pinned Delta versions (and the versions last computed from), not as

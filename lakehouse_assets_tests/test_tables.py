@@ -1,0 +1,70 @@
+"""Each table is declared once (lakehouse_assets.tables): its asset's write metadata and its key
+rule come from that declaration, and every table of the lakehouse is declared."""
+
+import pytest
+
+from lakehouse_assets.checks.table_rules import ALL_RULES
+from lakehouse_assets.columns import COLUMN_DESCRIPTIONS
+from lakehouse_assets.definitions import defs
+from lakehouse_assets.tables import (
+    LANDING_DAYS,
+    LATEST_VERSION,
+    REPLACE,
+    TABLES,
+    UPSERT,
+    TableSpec,
+    table_spec,
+)
+
+MERGE_FIELDS = ("merge_keys", "partition_expr", "key_scope")
+
+
+def test_every_table_is_declared_once():
+    assert set(TABLES) == set(COLUMN_DESCRIPTIONS)
+    assert all(spec.keys for spec in TABLES.values())
+
+
+def test_assets_hand_their_declared_write_to_the_io_manager():
+    tables = {
+        ".".join(spec.key.path): spec for spec in defs.resolve_all_asset_specs()
+        if ".".join(spec.key.path) in TABLES
+    }
+    assert set(tables) == set(TABLES)  # every declared table is an asset
+    for name, asset in tables.items():
+        written = {k: asset.metadata[k] for k in MERGE_FIELDS if k in asset.metadata}
+        assert written == TABLES[name].write_metadata, name
+
+
+def test_key_rule_per_audited_table_in_its_write_scope():
+    key_rules = {r.table: r for r in ALL_RULES if r.name == "keys_unique_not_null"}
+    assert set(key_rules) == {n for n, s in TABLES.items() if s.audit_keys}
+    assert not any(n.startswith("bronze.") for n in key_rules)  # audited per file instead
+    for name, rule in key_rules.items():
+        spec = TABLES[name]
+        assert rule.description == (
+            f"Key {list(spec.keys)} is never null and never duplicated ({spec.key_scope} scope)."
+        ), name
+    assert key_rules["silver.stg_orders"].description.endswith("(window_keys scope).")
+    assert key_rules["silver.quarantine_orders"].description.endswith("(window scope).")
+    assert key_rules["gold.fct_daily_sales"].description.endswith("(table scope).")
+
+
+def test_write_modes_as_merge_metadata():
+    keys = ("a", "b")
+    assert TableSpec("x.t", keys).write_metadata == {}
+    assert TableSpec("x.t", keys, UPSERT).write_metadata == {"merge_keys": ["a", "b"]}
+    assert TableSpec("x.t", keys, LANDING_DAYS).write_metadata == {
+        "merge_keys": ["a", "b"], "partition_expr": "_landing_date",
+    }
+    assert TableSpec("x.t", keys, LATEST_VERSION).write_metadata == {
+        "merge_keys": ["a", "b"], "partition_expr": "_landing_date", "key_scope": "table",
+    }
+    assert [TableSpec("x.t", keys, m).key_scope
+            for m in (REPLACE, UPSERT, LANDING_DAYS, LATEST_VERSION)] == [
+        "table", "table", "window", "window_keys",
+    ]
+
+
+def test_an_undeclared_table_says_where_to_declare_it():
+    with pytest.raises(KeyError, match="not declared in lakehouse_assets/tables.py"):
+        table_spec("gold.no_such_table")
