@@ -1,26 +1,19 @@
-"""Landing-zone column lists (docs/contracts.md) and the static vocabularies the generator draws from."""
+"""The landing-zone columns the generator writes (from the landing contract,
+``lakehouse_assets.landing``) and the static vocabularies it draws from."""
 
 from __future__ import annotations
 
-DATASETS = ("customers", "products", "orders", "order_items")
+from lakehouse_assets.landing import DATASETS as LANDING_DATASETS
+
+DATASETS = tuple(LANDING_DATASETS)
 
 # Column order used when writing; the contract allows any order, so this is just a stable choice.
-REQUIRED_COLUMNS = {
-    "customers": ("customer_id", "email", "first_name", "last_name", "country", "created_at"),
-    "products": ("product_id", "product_name", "category", "cost_price", "list_price"),
-    "orders": ("order_id", "customer_id", "order_date", "status", "shipping_cost"),
-    "order_items": ("order_item_id", "order_id", "product_id", "quantity", "unit_price"),
-}
-OPTIONAL_COLUMNS = {
-    "customers": ("phone", "city", "age"),
-    "products": ("department", "supplier_id", "stock_level", "reorder_point"),
-    "orders": ("payment_method", "payment_status", "currency", "tax_amount", "discount_amount"),
-    "order_items": (),
-}
+REQUIRED_COLUMNS = {name: spec.required for name, spec in LANDING_DATASETS.items()}
+OPTIONAL_COLUMNS = {name: spec.optional for name, spec in LANDING_DATASETS.items()}
 
 
 def columns(dataset: str) -> tuple[str, ...]:
-    return REQUIRED_COLUMNS[dataset] + OPTIONAL_COLUMNS[dataset]
+    return LANDING_DATASETS[dataset].columns
 
 
 PAYMENT_METHODS = ("credit_card", "debit_card", "paypal", "bank_transfer")

@@ -91,10 +91,7 @@ def money(sql: str) -> str:
 class EntitySpec:
     """Everything that differs between the silver tables of two entities."""
 
-    entity: str
-    key: str
-    # Bronze columns that must be present and parseable (contract's "required columns").
-    required: tuple[str, ...]
+    entity: str  # a landing dataset (lakehouse_assets.landing.DATASETS): its key and columns
     # Bronze money columns: must be >= 0 and fit decimal(10,2) when present.
     money: tuple[str, ...]
     # (reason, SQL condition over the bronze row that is TRUE when the row violates the rule);
@@ -107,6 +104,16 @@ class EntitySpec:
     parent: str | None = None
 
     @property
+    def key(self) -> str:
+        return DATASETS[self.entity].key
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        """Bronze columns that must be present and parseable (the landing contract's
+        required columns)."""
+        return DATASETS[self.entity].required
+
+    @property
     def rejected_parent_reason(self) -> str:
         return f"{(self.parent or '').removesuffix('s')}_rejected"
 
@@ -115,8 +122,6 @@ class EntitySpec:
 # The original design filters invalid emails away silently; here they go to quarantine as `invalid_email`.
 CUSTOMERS = EntitySpec(
     entity="customers",
-    key="customer_id",
-    required=("customer_id", "email", "first_name", "last_name", "country", "created_at"),
     money=(),
     rules=(
         ("invalid_email", "trim(email) <> '' AND NOT contains(email, '@')"),
@@ -141,8 +146,6 @@ _COST_PRICE = money("cost_price")
 _LIST_PRICE = money("list_price")
 PRODUCTS = EntitySpec(
     entity="products",
-    key="product_id",
-    required=("product_id", "product_name", "category", "cost_price", "list_price"),
     money=("cost_price", "list_price"),
     rules=(
         ("above_max:cost_price", "cost_price > {max_unit_price}"),
@@ -172,8 +175,6 @@ PRODUCTS = EntitySpec(
 _ORDER_STATUS = "lower(trim(status))"
 ORDERS = EntitySpec(
     entity="orders",
-    key="order_id",
-    required=("order_id", "customer_id", "order_date", "status", "shipping_cost"),
     money=("shipping_cost", "tax_amount", "discount_amount"),
     rules=(
         ("future:order_date", "to_date(order_date) > date_add(_landing_date, {max_future_days})"),
@@ -205,8 +206,6 @@ _UNIT_PRICE = money("unit_price")
 _LINE_TOTAL = money(f"quantity * {_UNIT_PRICE}")
 ORDER_ITEMS = EntitySpec(
     entity="order_items",
-    key="order_item_id",
-    required=("order_item_id", "order_id", "product_id", "quantity", "unit_price"),
     money=("unit_price",),
     rules=(
         # The original design filters these away silently; here they are quarantined.
