@@ -15,7 +15,7 @@ from dagster import (
 
 from benchmarks import report as reporting
 from benchmarks.harness import DEFAULT_INSTANCE, Harness, parse_args
-from benchmarks.measure import jvm_thread_kind
+from benchmarks.measure import JVM_THREAD_KINDS, JvmCpuSpan, jvm_thread_kind
 from benchmarks.scenario import materialization_log
 from lakehouse_assets.build import RANGE_RUN_SETTINGS, apply_range_run_settings
 from lakehouse_assets.partitions import range_tags
@@ -150,3 +150,42 @@ def test_the_report_shows_where_each_spark_runs_cpu_went(tmp_path):
     assert "| peers | script | 100.0 | 180.0 | 1.80 | 90.0 (50 %) | 10.0 (6 %) | 30.0 (17 %) " \
            "| 50.0 (28 %) |" in lines
     assert not [line for line in lines if line.startswith("| peers | duckdb | 100.0 | ")]
+
+
+def test_cpu_span_of_a_long_lived_process_counts_only_its_span():
+    """JvmCpuSpan (the warm server's CPU over one run): CPU spent before ``start`` does not
+    count; a process without JVM threads has all of it under driver_and_other."""
+    import subprocess
+    import sys
+    import textwrap
+
+    # Spends one CPU second, says so, waits for a line; twice.
+    script = textwrap.dedent("""
+        import sys, time
+        for _ in range(2):
+            end = time.process_time() + 1.0
+            while time.process_time() < end:
+                pass
+            print("spent", flush=True)
+            sys.stdin.readline()
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline() == "spent\n"  # the first second: before the span
+        span = JvmCpuSpan(proc.pid)
+        span.start()
+        proc.stdin.write("\n")
+        proc.stdin.flush()
+        assert proc.stdout.readline() == "spent\n"  # the second one: inside it
+        cpu = span.stop()
+        proc.stdin.write("\n")
+        proc.stdin.flush()
+    finally:
+        proc.wait(timeout=60)
+    assert 0.9 <= cpu["total"] <= 1.5, cpu
+    assert cpu["driver_and_other"] == cpu["total"]
+    assert all(cpu[kind] == 0 for kind in JVM_THREAD_KINDS)
+    gone = JvmCpuSpan(proc.pid)
+    gone.start()
+    assert gone.stop() == {}  # the process has exited: nothing to report
