@@ -32,7 +32,10 @@ from lakehouse_assets.transforms.incremental import (
     touched_orders,
 )
 
-ORDER_SOURCES = ["silver.stg_orders", "silver.stg_order_items"]
+# The silver tables both are computed from (read at pinned Delta versions), and the two tables.
+SOURCES = ("stg_orders", "stg_order_items")
+ORDER_SOURCES = [f"silver.{t}" for t in SOURCES]
+TABLES = ("fct_daily_sales", "fct_user_daily_spend")
 
 
 def _user_daily_spend(touched, customer_orders) -> DataFrame:
@@ -64,7 +67,7 @@ def _user_daily_spend(touched, customer_orders) -> DataFrame:
     ],
     # Silver is read at pinned Delta versions (and the versions last computed from), not as
     # loaded inputs.
-    deps=[AssetKey(["silver", "stg_orders"]), AssetKey(["silver", "stg_order_items"])],
+    deps=[AssetKey(["silver", t]) for t in SOURCES],
     partitioned=True,
 )
 def sales_by_order_date(context) -> dict:
@@ -94,10 +97,6 @@ def sales_by_order_date(context) -> dict:
             _user_daily_spend(touched, customer_orders), "gold", ORDER_SOURCES
         ), metadata=metadata),
     }
-
-
-SOURCES = ("stg_orders", "stg_order_items")
-TABLES = ("fct_daily_sales", "fct_user_daily_spend")
 
 
 def _silver_orders(session, storage, versions: dict, window) -> SilverOrders:
