@@ -445,8 +445,8 @@ def markdown(report: dict, heading_level: int = 1) -> str:
         warm = inc.get("variants", {}).get("warm_server", {}).get("stats", {})
         if warm.get("median_s"):
             lines += [
-                f"The same tick and run against a warm local Spark Connect server (it built the "
-                f"history first, so its JVM and JIT are warm; the run starts no JVM of its own): "
+                f"The same tick and run against a warm local Spark Connect server (warmed by "
+                f"re-running the history's last day; the run starts no JVM of its own): "
                 f"{_s(warm.get('median_s'))} s = {_s(inc.get('warm_server_share_of_full_build'), 3)} "
                 f"of the full build, {_steps(scenarios, 'incremental_day', 'warm_server')} steps.",
                 "",
