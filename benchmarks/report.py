@@ -444,11 +444,13 @@ def markdown(report: dict, heading_level: int = 1) -> str:
         ]
         warm = inc.get("variants", {}).get("warm_server", {}).get("stats", {})
         if warm.get("median_s"):
+            how = ("warmed by re-running the history's last day" if inc.get(
+                "warm_server_warmed_up", True) else "not warmed at this size: a cold server")
             lines += [
-                f"The same tick and run against a warm local Spark Connect server (warmed by "
-                f"re-running the history's last day; the run starts no JVM of its own): "
-                f"{_s(warm.get('median_s'))} s = {_s(inc.get('warm_server_share_of_full_build'), 3)} "
-                f"of the full build, {_steps(scenarios, 'incremental_day', 'warm_server')} steps.",
+                f"The same tick and run against a local Spark Connect server ({how}; the run "
+                f"starts no JVM of its own): {_s(warm.get('median_s'))} s = "
+                f"{_s(inc.get('warm_server_share_of_full_build'), 3)} of the full build, "
+                f"{_steps(scenarios, 'incremental_day', 'warm_server')} steps.",
                 "",
             ]
         if s.get("steps_median_s"):

@@ -18,7 +18,6 @@ Write modes:
 from dataclasses import dataclass
 
 from lakehouse_assets.landing import DATASETS
-from lakehouse_assets.transforms.silver import ENTITY_KEYS
 
 LANDING_DATE = "_landing_date"
 REPLACE, UPSERT, LANDING_DAYS, LATEST_VERSION = "replace", "upsert", "landing_days", "latest_version"
@@ -68,8 +67,8 @@ TABLES: dict[str, TableSpec] = _declare(
             TableSpec(f"bronze.ledger_{d}", ("file_path",), LANDING_DAYS, audit_keys=False),
         )
     ],
-    *[TableSpec(f"silver.stg_{e}", (k,), LATEST_VERSION) for e, k in ENTITY_KEYS.items()],
-    *[TableSpec(f"silver.quarantine_{e}", BY_LINE, LANDING_DAYS) for e in ENTITY_KEYS],
+    *[TableSpec(f"silver.stg_{d}", (spec.key,), LATEST_VERSION) for d, spec in DATASETS.items()],
+    *[TableSpec(f"silver.quarantine_{d}", BY_LINE, LANDING_DAYS) for d in DATASETS],
     TableSpec("silver.int_customer_orders", ("order_id",)),
     TableSpec("silver.int_customer_rfm", ("customer_id",)),
     TableSpec("silver.int_product_metrics", ("product_id",)),

@@ -53,6 +53,9 @@ def test_benchmark_command_at_size_xs(tmp_path):
     assert report["scenarios"]["full_build"]["variants"]["dagster"]["stats"]["steps_median_s"]
     assert report["scenarios"]["incremental_day"]["share_of_full_build"] > 0
     assert report["scenarios"]["incremental_day"]["warm_server_share_of_full_build"] > 0
+    # XS skips the server's warm-up run (a second whole-graph run) and says so.
+    assert report["scenarios"]["incremental_day"]["warm_server_warmed_up"] is False
+    assert "not warmed at this size" in (out / "XS" / "report.md").read_text()
     assert report["scenarios"]["incremental_scaling"]["ratio_steps_full_over_short"] > 0
     assert {g["goal"] for g in report["goals"]}  # the goals table is there
     assert "CPU time of the Spark driver JVM" in (out / "XS" / "report.md").read_text()

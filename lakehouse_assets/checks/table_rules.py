@@ -26,7 +26,7 @@ from lakehouse_assets.checks import contracts, gold, integrity
 from lakehouse_assets.checks.results import RuleResult
 from lakehouse_assets.checks.rules import THRESHOLDS, Thresholds
 from lakehouse_assets.resources.delta_io_manager import PendingWrite, read_table, window_predicate
-from lakehouse_assets.tables import LANDING_DATE, TABLES, TableSpec
+from lakehouse_assets.tables import LANDING_DATE, TABLES, TableSpec, table_spec
 from lakehouse_assets.transforms.silver import ENTITY_KEYS
 
 
@@ -108,7 +108,7 @@ def key_rule(spec: TableSpec) -> QualityRule:
 
 # --- silver ----------------------------------------------------------------------------------
 def contract_rule(stg: str) -> QualityRule:
-    model, [key] = contracts.CONTRACTS[stg], TABLES[f"silver.{stg}"].keys
+    model, [key] = contracts.CONTRACTS[stg], table_spec(f"silver.{stg}").keys
 
     def evaluate(inp: RuleInputs) -> RuleResult:
         return contracts.validate_contract(
