@@ -15,6 +15,7 @@ import pytest
 from dagster import DagsterEventType
 
 from lakehouse_assets.build import apply_range_run_settings
+from lakehouse_assets.resources import LakehouseStorage, build_resources
 from lakehouse_assets.resources.spark import build_spark_session
 
 def free_port() -> int:
@@ -46,6 +47,12 @@ def lakehouse_root(tmp_path) -> str:
     root = tmp_path / "lakehouse"
     root.mkdir()
     return str(root)
+
+
+@pytest.fixture
+def resources(spark, lakehouse_root):
+    """The code location's resources, bound to the test's own lakehouse root."""
+    return build_resources(LakehouseStorage(lakehouse_root=lakehouse_root))
 
 
 DATA_SEEDS = os.path.join(os.path.dirname(os.path.dirname(__file__)), "data_seeds")

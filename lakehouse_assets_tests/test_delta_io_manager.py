@@ -25,7 +25,7 @@ from dagster._core.storage.tags import (
 )
 
 from lakehouse_assets.partitions import daily_partitions
-from lakehouse_assets.resources import LakehouseStorage, SparkResource, build_resources
+from lakehouse_assets.resources import SparkResource
 from lakehouse_assets.resources.delta_io_manager import DuplicateMergeKeyError, SchemaChangeError
 
 SCHEMA = "event_id string, event_date date, amount int"
@@ -97,11 +97,6 @@ def run(resources, assets, partition=None, rows=(), ddl=SCHEMA, instance=None, s
     )
 
 
-@pytest.fixture
-def resources(spark, lakehouse_root):
-    return build_resources(LakehouseStorage(lakehouse_root=lakehouse_root))
-
-
 def table_rows(spark, resources, layer="silver", table="events"):
     path = resources["storage"].table_path(layer, table)
     return sorted(tuple(r) for r in spark.read.format("delta").load(path).collect())
@@ -119,6 +114,37 @@ def version(spark, resources, layer="silver", table="events"):
 
 DAY1 = [["a", "2024-01-01", 1], ["b", "2024-01-01", 2]]
 DAY2 = [["c", "2024-01-02", 3]]
+
+
+def test_every_commit_names_its_run_and_the_metadata_lists_the_recent_history(spark, resources):
+    """A new table is created with the retention properties; each commit records the Dagster
+    run that made it, and each materialization lists the table's recent commits with them.
+    delta-rs (the serving layer's reader) reads the table."""
+    from deltalake import DeltaTable
+
+    first = run(resources, [events], "2024-01-01", DAY1)
+    second = run(resources, [events], "2024-01-02", DAY2)
+    path = resources["storage"].table_path("silver", "events")
+
+    properties = spark.sql(f"DESCRIBE DETAIL delta.`{path}`").first()["properties"]
+    assert properties["delta.deletedFileRetentionDuration"] == "interval 168 hours"
+    assert properties["delta.logRetentionDuration"] == "interval 30 days"
+
+    history = spark.sql(f"DESCRIBE HISTORY delta.`{path}`").orderBy("version").collect()
+    runs = [json.loads(h["userMetadata"])["dagster_run_id"] for h in history]
+    assert runs == [first.run_id, second.run_id]
+
+    listed = second.asset_materializations_for_node("silver__events")[0].metadata
+    lines = listed["delta_history"].value.splitlines()
+    assert lines[0].startswith("| version | committed (UTC) | operation |")
+    newest, older = lines[2].split(" | "), lines[3].split(" | ")
+    assert newest[0] == "| 1" and newest[-1] == f"{second.run_id} |"
+    assert older[0] == "| 0" and older[-1] == f"{first.run_id} |"
+    assert newest[3] == "1" and older[3] == "2"  # rows inserted by each commit
+    assert len(lines) == 4  # header, rule, two commits
+
+    assert DeltaTable(path).version() == 1
+    assert DeltaTable(path).to_pyarrow_table().num_rows == 3
 
 
 def test_partition_rerun_is_idempotent_and_isolated(spark, resources):
@@ -269,9 +295,10 @@ def test_concurrent_runs_on_different_partitions_both_succeed(spark, resources):
     def write(day, rows):
         try:
             # Each run on its own instance, as two separate launches would be; an ephemeral
-            # instance's in-memory event store is not meant to be shared between threads.
-            instance = DagsterInstance.ephemeral()
-            outcomes[day] = run(resources, [events], day, rows, instance=instance).success
+            # instance's in-memory event store is not meant to be shared between threads, and
+            # closing it in its own thread keeps SQLite from complaining at garbage collection.
+            with DagsterInstance.ephemeral() as instance:
+                outcomes[day] = run(resources, [events], day, rows, instance=instance).success
         except Exception as exc:  # reported in the assertion below, not lost in the thread
             outcomes[day] = repr(exc)[:2000]
 

@@ -72,11 +72,15 @@ _COMMIT_FILE = re.compile(r"\d{20}\.json")
 # Output metadata: partition dates outside the run's window that the output replaces too.
 REVISITED_DATES = "revisited_landing_dates"
 
-# Output metadata: JSON the Delta commit records as its userMetadata (read back with
-# ``last_commit``), e.g. which source versions an incremental table was computed from: the
+# Every commit records a JSON object as its userMetadata (read back with ``commit_record``):
+# the Dagster run that made it, and what the step adds as the output metadata
+# ``COMMIT_METADATA``, e.g. which source versions an incremental table was computed from: the
 # state lives with the data, not in Dagster's run history.
 COMMIT_METADATA = "delta_commit_metadata"
+RUN_ID = "dagster_run_id"
 _USER_METADATA_CONF = "spark.databricks.delta.commitInfo.userMetadata"
+# How many recent commits a materialization lists as its table's history.
+HISTORY_COMMITS = 5
 
 # Catalog entries this process already made point at the right path (saves a lookup per write).
 _REGISTERED: dict[str, str] = {}
@@ -421,17 +425,46 @@ def revisited_dates(output_metadata: dict[str, Any]) -> list[dt.date]:
 
 
 @contextlib.contextmanager
-def commit_metadata(spark: Any, value: Any):
-    """Delta commits made inside record ``value`` (text, or a metadata value) as userMetadata."""
-    value = getattr(value, "value", getattr(value, "text", value))
-    if value is None:
+def commit_metadata(spark: Any, run_id: str | None, value: Any = None):
+    """Delta commits made inside record, as their userMetadata, a JSON object: ``run_id``
+    and the step's ``value`` (a dict, or a JSON metadata value)."""
+    record = {RUN_ID: run_id} if run_id else {}
+    record.update(getattr(value, "value", value) or {})
+    if not record:
         yield
         return
-    spark.conf.set(_USER_METADATA_CONF, value if isinstance(value, str) else json.dumps(value))
+    spark.conf.set(_USER_METADATA_CONF, json.dumps(record, sort_keys=True))
     try:
         yield
     finally:
         spark.conf.unset(_USER_METADATA_CONF)
+
+
+def commit_record(commit: dict[str, Any]) -> dict[str, Any]:
+    """The JSON object a commit recorded as its userMetadata ({} for none or other text)."""
+    try:
+        record = json.loads(commit.get("userMetadata") or "{}")
+    except ValueError:
+        return {}
+    return record if isinstance(record, dict) else {}
+
+
+def with_commit_retries(commit: Any, name: str, log: Any, attempts: int) -> Any:
+    """``commit()``, retried (bounded, with a growing pause) while a concurrent writer wins
+    Delta's optimistic-concurrency race; any other error is raised at once."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return commit()
+        except Exception as exc:  # noqa: BLE001 - only concurrency errors are retried
+            if not _is_retryable(exc) or attempt == attempts:
+                raise
+            delay = 0.5 * attempt
+            log.warning(
+                f"Concurrent commit on {name} ({type(exc).__name__}); "
+                f"retrying in {delay:.1f}s (attempt {attempt}/{attempts})."
+            )
+            time.sleep(delay)
+    return None
 
 
 def table_exists(spark: Any, path: str) -> bool:
@@ -495,7 +528,7 @@ class DeltaSparkIOManager(ConfigurableIOManager):
         layer, table, path = self._table_path(context.asset_key.path)
         meta = context.definition_metadata or {}
         name = f"{layer}.{table}"
-        with commit_metadata(spark, context.output_metadata.get(COMMIT_METADATA)):
+        with commit_metadata(spark, _run_id(context), context.output_metadata.get(COMMIT_METADATA)):
             if context.has_asset_partitions:
                 window = context.asset_partitions_time_window
                 plan = MergePlan.from_metadata(
@@ -530,19 +563,7 @@ class DeltaSparkIOManager(ConfigurableIOManager):
                 source.unpersist()
 
     def _with_retries(self, context: Any, name: str, write: Any) -> None:
-        for attempt in range(1, self.max_commit_attempts + 1):
-            try:
-                return write()
-            except Exception as exc:  # noqa: BLE001 - only concurrency errors are retried
-                if not _is_retryable(exc) or attempt == self.max_commit_attempts:
-                    raise
-                delay = 0.5 * attempt
-                context.log.warning(
-                    f"Concurrent commit on {name} ({type(exc).__name__}); "
-                    f"retrying in {delay:.1f}s (attempt {attempt}/{self.max_commit_attempts})."
-                )
-                time.sleep(delay)
-        return None
+        with_commit_retries(write, name, context.log, self.max_commit_attempts)
 
     # ---- catalog -----------------------------------------------------------------------
     def _register(self, spark: Any, layer: str, table: str, path: str, context: Any) -> None:
@@ -573,13 +594,11 @@ class DeltaSparkIOManager(ConfigurableIOManager):
         spark: Any, path: str, column_descriptions: Any = None
     ) -> dict[str, Any]:
         table = spark.read.format("delta").load(path)
-        version, commit = last_commit(spark, path)
-        metrics = commit.get("operationMetrics") or {}
+        history = recent_commits(spark, path, HISTORY_COMMITS)
+        commit = history[0]
+        version = commit["version"]
         operation = str(commit.get("operation"))
-
-        def metric(*names: str) -> int:
-            return sum(int(metrics.get(n, 0) or 0) for n in names)
-
+        metric = _metric(commit)
         replaced_part = "predicate" in (commit.get("operationParameters") or {})  # replaceWhere
         if not replaced_part and operation in (
             "WRITE", "CREATE TABLE AS SELECT", "CREATE OR REPLACE TABLE AS SELECT"
@@ -588,14 +607,14 @@ class DeltaSparkIOManager(ConfigurableIOManager):
             rows, files, size = metric("numOutputRows"), metric("numFiles"), metric("numOutputBytes")
         else:
             rows, files, size = table_totals(spark, path)
+        inserted, updated, deleted = _rows_changed(commit)
         return {
             "delta_version": MetadataValue.int(version),
             "delta_operation": MetadataValue.text(operation),
-            "rows_inserted": MetadataValue.int(
-                metric("numTargetRowsInserted") if operation == "MERGE" else metric("numOutputRows")
-            ),
-            "rows_updated": MetadataValue.int(metric("numTargetRowsUpdated")),
-            "rows_deleted": MetadataValue.int(metric("numTargetRowsDeleted")),
+            "rows_inserted": MetadataValue.int(inserted),
+            "rows_updated": MetadataValue.int(updated),
+            "rows_deleted": MetadataValue.int(deleted),
+            "delta_history": MetadataValue.md(_history_markdown(history)),
             "dagster/row_count": MetadataValue.int(rows),
             "num_files": MetadataValue.int(files),
             "size_bytes": MetadataValue.int(size),
@@ -626,31 +645,86 @@ class DeltaSparkIOManager(ConfigurableIOManager):
             )
         return df
 
-def last_commit(spark: Any, path: str) -> tuple[int, dict[str, Any]]:
-    """The table's newest version and its commit info (operation, its parameters and metrics).
+def recent_commits(spark: Any, path: str, limit: int) -> list[dict[str, Any]]:
+    """The table's newest ``limit`` commits, newest first: each its commit info (operation,
+    parameters, metrics, userMetadata, timestamp in ms) with its ``version``.
 
-    On a local file system the newest commit file of ``_delta_log`` is read directly: Delta's
-    ``history(1)`` runs a Spark job for it, about a second per write on a small machine.
-    Other stores (s3a://, abfss://) go through ``history(1)``.
+    On a local file system the newest commit files of ``_delta_log`` are read directly: Delta's
+    ``history()`` runs a Spark job for it, about a second per write on a small machine. Other
+    stores (s3a://, abfss://) go through ``DESCRIBE HISTORY``.
     """
     log_dir = path.removeprefix("file:")
     if "://" not in log_dir:
         log_dir = os.path.join(log_dir, "_delta_log")
-        commits = [n for n in os.listdir(log_dir) if _COMMIT_FILE.fullmatch(n)]
-        newest = max(commits)
-        with open(os.path.join(log_dir, newest), encoding="utf-8") as f:
-            for line in f:
-                action = json.loads(line)
-                if "commitInfo" in action:
-                    return int(newest[:-5]), action["commitInfo"]
-        return int(newest[:-5]), {}
-    last = spark.sql(f"DESCRIBE HISTORY {delta_path(path)} LIMIT 1").first()
-    return int(last["version"]), {
-        "userMetadata": last["userMetadata"],
-        "operation": last["operation"],
-        "operationParameters": dict(last["operationParameters"] or {}),
-        "operationMetrics": dict(last["operationMetrics"] or {}),
-    }
+        newest = sorted((n for n in os.listdir(log_dir) if _COMMIT_FILE.fullmatch(n)),
+                        reverse=True)[:limit]
+        return [{**_commit_info(os.path.join(log_dir, name)), "version": int(name[:-5])}
+                for name in newest]
+    rows = spark.sql(f"DESCRIBE HISTORY {delta_path(path)} LIMIT {int(limit)}").collect()
+    return [{
+        "version": int(row["version"]),
+        # Collected in the session's time zone, which is UTC (resources.spark).
+        "timestamp": int(row["timestamp"].replace(tzinfo=dt.timezone.utc).timestamp() * 1000)
+        if row["timestamp"] else None,
+        "userMetadata": row["userMetadata"],
+        "operation": row["operation"],
+        "operationParameters": dict(row["operationParameters"] or {}),
+        "operationMetrics": dict(row["operationMetrics"] or {}),
+    } for row in rows]
+
+
+def last_commit(spark: Any, path: str) -> tuple[int, dict[str, Any]]:
+    """The table's newest version and its commit info (see ``recent_commits``)."""
+    [commit] = recent_commits(spark, path, 1)
+    return commit["version"], commit
+
+
+def _commit_info(commit_file: str) -> dict[str, Any]:
+    with open(commit_file, encoding="utf-8") as f:
+        for line in f:
+            action = json.loads(line)
+            if "commitInfo" in action:
+                return action["commitInfo"]
+    return {}
+
+
+def _metric(commit: dict[str, Any]):
+    metrics = commit.get("operationMetrics") or {}
+    return lambda *names: sum(int(metrics.get(n, 0) or 0) for n in names)
+
+
+def _rows_changed(commit: dict[str, Any]) -> tuple[int, int, int]:
+    """(inserted, updated, deleted) rows of one commit, from Delta's operation metrics."""
+    metric, operation = _metric(commit), commit.get("operation")
+    if operation == "MERGE":
+        return (metric("numTargetRowsInserted"), metric("numTargetRowsUpdated"),
+                metric("numTargetRowsDeleted"))
+    if operation == "DELETE":
+        return 0, 0, metric("numDeletedRows")
+    return metric("numOutputRows"), metric("numTargetRowsUpdated"), metric("numTargetRowsDeleted")
+
+
+def _history_markdown(history: list[dict[str, Any]]) -> str:
+    """The recent commits as a table: version, time (UTC), operation, rows, the run."""
+    lines = ["| version | committed (UTC) | operation | inserted | updated | deleted | run |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
+    for commit in history:
+        stamp = commit.get("timestamp")
+        when = (dt.datetime.fromtimestamp(stamp / 1000, dt.timezone.utc).strftime(
+            "%Y-%m-%d %H:%M:%S") if stamp else "")
+        inserted, updated, deleted = _rows_changed(commit)
+        run = commit_record(commit).get(RUN_ID, "")
+        lines.append(f"| {commit['version']} | {when} | {commit.get('operation', '')} | "
+                     f"{inserted} | {updated} | {deleted} | {run} |")
+    return "\n".join(lines)
+
+
+def _run_id(context: Any) -> str | None:
+    """The run writing the output (None for a context built without one, e.g. in a test)."""
+    try:
+        return context.run_id
+    except Exception:  # noqa: BLE001 - DagsterInvariantViolationError when not provided
+        return None
 
 
 def table_totals(spark: Any, path: str) -> tuple[int, int, int]:

@@ -77,6 +77,12 @@ def _remember_resolved_jars(spark: Any, cache: str) -> None:
         f.write("\n".join(resolved))
 
 
+TABLE_PROPERTIES = {
+    "deletedFileRetentionDuration": "interval 168 hours",
+    "logRetentionDuration": "interval 30 days",
+}
+
+
 def delta_session_conf(
     *,
     master: str = DEFAULT_MASTER,
@@ -110,8 +116,15 @@ def delta_session_conf(
         "spark.databricks.delta.snapshotPartitions": str(max(1, shuffle_partitions // 4)),
         "spark.databricks.delta.merge.repartitionBeforeWrite.enabled": "true",
         "spark.databricks.delta.optimizeWrite.enabled": "true",
+        # VACUUM records itself in the table's history (VACUUM START / END, files deleted).
+        "spark.databricks.delta.vacuum.logging.enabled": "true",
         "spark.sql.sources.partitionOverwriteMode": "dynamic",
     }
+    # Table properties every new table is created with (Delta reads `delta.<property>` defaults
+    # from these session settings): removed data files stay readable for 168 hours, the span
+    # VACUUM keeps, and the log keeps 30 days of history for time travel and restore.
+    conf.update({f"spark.databricks.delta.properties.defaults.{name}": value
+                 for name, value in TABLE_PROPERTIES.items()})
     java_options = [f"-Dlog4j2.configurationFile={LOG4J_CONFIG}"]
     if catalog_dir:
         # A persistent local metastore, so `SELECT * FROM gold.x` works in a new session.

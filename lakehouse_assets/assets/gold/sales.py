@@ -10,8 +10,6 @@ computation saw it (Delta time travel to the silver versions its last commits re
 date it left is recomputed too. Without that record (a first run), every date is computed.
 """
 
-import json
-
 from dagster import AssetKey, MetadataValue, Output
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
@@ -19,6 +17,7 @@ from pyspark.sql import functions as F
 from lakehouse_assets.assets.factory import Table, step, table_asset, with_layer_metadata
 from lakehouse_assets.resources.delta_io_manager import (
     COMMIT_METADATA,
+    commit_record,
     last_commit,
     read_table,
     table_exists,
@@ -36,6 +35,8 @@ from lakehouse_assets.transforms.incremental import (
 SOURCES = ("stg_orders", "stg_order_items")
 ORDER_SOURCES = [f"silver.{t}" for t in SOURCES]
 TABLES = ("fct_daily_sales", "fct_user_daily_spend")
+# The key of the silver versions in the record each commit of both tables keeps.
+COMPUTED_FROM = "computed_from_silver_versions"
 
 
 def _user_daily_spend(touched, customer_orders) -> DataFrame:
@@ -87,7 +88,7 @@ def sales_by_order_date(context) -> dict:
     orders, items = orders_on_touched_dates(touched, current.orders, current.items)
     customer_orders = intermediate.int_customer_orders(orders, items)
     # Each commit records which silver versions its rows reflect: the next run diffs with them.
-    metadata = {COMMIT_METADATA: MetadataValue.json(versions)}
+    metadata = {COMMIT_METADATA: MetadataValue.json({COMPUTED_FROM: versions})}
     return {
         "fct_daily_sales": Output(with_layer_metadata(
             sales.fct_daily_sales(customer_orders, items, order_dates=touched), "gold",
@@ -119,11 +120,7 @@ def _silver_last_computed_from(session, storage, window) -> SilverOrders | None:
         path = storage.table_path("gold", table)
         if not table_exists(session, path):
             return None
-        text = last_commit(session, path)[1].get("userMetadata")
-        try:
-            recorded.append(json.loads(text) if text else None)
-        except ValueError:
-            return None
+        recorded.append(commit_record(last_commit(session, path)[1]).get(COMPUTED_FROM))
     versions = recorded[0]
     if not versions or recorded[1] != versions or set(versions) != set(SOURCES):
         return None
