@@ -20,6 +20,7 @@ def build_definitions(resources: dict | None = None) -> dg.Definitions:
         asset_checks=project.asset_checks,
         jobs=project.jobs,
         sensors=project.sensors,
+        schedules=project.schedules,
         executor=project.executor,
         resources=resources,
     )

@@ -1,0 +1,165 @@
+"""Table maintenance: compaction (OPTIMIZE) and removal of unreferenced files (VACUUM), as a
+Dagster job on a daily schedule.
+
+Neither changes what a table holds. Every daily MERGE adds small files; OPTIMIZE rewrites them
+into fewer, larger ones in a commit whose rows are the same. VACUUM then deletes the files no
+table version within the retention references (and stray files older than it), so storage
+stops growing; time travel reaches back as far as the retention. Each table's result is an
+asset observation (files and bytes before and after, files compacted and deleted, the Delta
+version), which the UI plots on the table's page.
+
+A concurrent pipeline run is safe: OPTIMIZE commits through Delta's optimistic concurrency
+(a lost race is retried, the pipeline's own commits retry too) and VACUUM never deletes files
+younger than the retention, so it cannot take a file from a write in progress.
+"""
+
+import os
+from typing import Any
+
+import dagster as dg
+from pydantic import Field
+
+from lakehouse_assets.resources.delta_io_manager import (
+    commit_metadata,
+    delta_path,
+    recent_commits,
+    table_exists,
+    table_totals,
+    with_commit_retries,
+)
+from lakehouse_assets.resources.spark import SparkResource
+from lakehouse_assets.resources.storage import LakehouseStorage
+from lakehouse_assets.tables import TABLES
+
+# Delta's safety check refuses a shorter VACUUM retention than the tables' 168-hour
+# deletedFileRetentionDuration (resources.spark.TABLE_PROPERTIES); so does this job.
+MIN_RETAIN_HOURS = 168
+COMMIT_ATTEMPTS = 5
+
+
+class RetentionTooShortError(ValueError):
+    pass
+
+
+def check_retention(retain_hours: int) -> None:
+    if retain_hours < MIN_RETAIN_HOURS:
+        raise RetentionTooShortError(
+            f"VACUUM retention of {retain_hours} hours is below {MIN_RETAIN_HOURS} hours: "
+            "readers and writers still using an older version could lose their files. "
+            f"Use retain_hours >= {MIN_RETAIN_HOURS}."
+        )
+
+
+def files_on_disk(path: str) -> tuple[int, int] | None:
+    """(files, bytes) of data in a local table's directory, referenced or not (None: not local).
+
+    Delta's own files (``_delta_log``, ``_change_data``) and hidden files are not counted.
+    """
+    local = path.removeprefix("file:")
+    if "://" in local:
+        return None
+    files = size = 0
+    for directory, subdirs, names in os.walk(local):
+        subdirs[:] = [d for d in subdirs if not d.startswith(("_", "."))]
+        for name in names:
+            if not name.startswith(("_", ".")):
+                files += 1
+                size += os.path.getsize(os.path.join(directory, name))
+    return files, size
+
+
+def maintain_table(spark: Any, path: str, retain_hours: int, log: Any) -> dict[str, int]:
+    """OPTIMIZE, then VACUUM the table at ``path``; what it held and what changed."""
+    check_retention(retain_hours)
+    name = delta_path(path)
+    rows, files_before, bytes_before = table_totals(spark, path)
+    disk_before = files_on_disk(path)
+    optimized = with_commit_retries(
+        lambda: spark.sql(f"OPTIMIZE {name}").first(), f"OPTIMIZE {name}", log, COMMIT_ATTEMPTS
+    )
+    metrics = optimized["metrics"]
+    with_commit_retries(
+        lambda: spark.sql(f"VACUUM {name} RETAIN {int(retain_hours)} HOURS").collect(),
+        f"VACUUM {name}", log, COMMIT_ATTEMPTS,
+    )
+    vacuumed = next(
+        (int((c.get("operationMetrics") or {}).get("numDeletedFiles", 0))
+         for c in recent_commits(spark, path, 5) if c.get("operation") == "VACUUM END"),
+        0,
+    )
+    rows_after, files_after, bytes_after = table_totals(spark, path)
+    result = {
+        "delta_version": recent_commits(spark, path, 1)[0]["version"],
+        "rows": rows_after,
+        "files_before": files_before,
+        "files_after": files_after,
+        "bytes_before": bytes_before,
+        "bytes_after": bytes_after,
+        "files_compacted": int(metrics["numFilesRemoved"]),
+        "files_written": int(metrics["numFilesAdded"]),
+        "files_vacuumed": vacuumed,
+        "retain_hours": int(retain_hours),
+    }
+    if disk_before is not None:
+        disk_after = files_on_disk(path)
+        result |= {"files_on_disk_before": disk_before[0], "files_on_disk_after": disk_after[0],
+                   "bytes_on_disk_before": disk_before[1], "bytes_on_disk_after": disk_after[1]}
+    return result
+
+
+class MaintenanceConfig(dg.Config):
+    retain_hours: int = Field(
+        default=MIN_RETAIN_HOURS,
+        description=f"VACUUM keeps files removed less than this many hours ago (at least "
+        f"{MIN_RETAIN_HOURS}): time travel reaches back this far.",
+    )
+    tables: list[str] = Field(
+        default_factory=list,
+        description='Tables to maintain, as "layer.table"; empty: every declared table.',
+    )
+
+
+@dg.op(description="OPTIMIZE and VACUUM every table (or the configured ones) that exists.")
+def maintain_tables(
+    context: dg.OpExecutionContext,
+    config: MaintenanceConfig,
+    spark: SparkResource,
+    storage: LakehouseStorage,
+) -> None:
+    check_retention(config.retain_hours)
+    session = spark.spark_session
+    for table in config.tables or list(TABLES):
+        layer, _, short = table.partition(".")
+        path = storage.table_path(layer, short)
+        if not table_exists(session, path):
+            context.log.info(f"{table}: no table yet, nothing to maintain.")
+            continue
+        with commit_metadata(session, context.run_id, {"maintenance": "optimize, vacuum"}):
+            result = maintain_table(session, path, config.retain_hours, context.log)
+        context.log.info(
+            f"{table}: {result['files_before']} -> {result['files_after']} files, "
+            f"{result['files_vacuumed']} unreferenced files deleted."
+        )
+        context.log_event(dg.AssetObservation(
+            asset_key=dg.AssetKey([layer, short]),
+            metadata={k: dg.MetadataValue.int(v) for k, v in result.items()},
+        ))
+
+
+@dg.job(
+    name="maintain_tables",
+    description="Compacts every table's small files (OPTIMIZE) and deletes files no version "
+    f"within the retention uses (VACUUM, {MIN_RETAIN_HOURS} hours by default).",
+)
+def maintenance_job():
+    maintain_tables()
+
+
+maintenance_schedule = dg.ScheduleDefinition(
+    name="maintain_tables_daily",
+    job=maintenance_job,
+    cron_schedule="0 3 * * *",
+    execution_timezone="UTC",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="Table maintenance every night at 03:00 UTC (on by default).",
+)

@@ -1,0 +1,115 @@
+"""The maintenance job (OPTIMIZE and VACUUM) through real Dagster runs on real Delta tables:
+it compacts without changing data, deletes only what the retention allows, keeps time travel
+within it, leaves every table readable by delta-rs, and loses nothing beside a pipeline run."""
+
+import os
+import threading
+import time
+
+import pytest
+from lakehouse_assets.definitions import defs
+from lakehouse_assets.maintenance import MIN_RETAIN_HOURS, RetentionTooShortError, maintenance_job
+from lakehouse_assets_tests.test_delta_io_manager import events, run, table_rows
+
+DAYS = [f"2024-01-0{d}" for d in range(1, 5)]
+
+
+def day_rows(day: str) -> list[list]:
+    return [[f"{day}-{i}", day, i] for i in range(3)]
+
+
+def maintain(resources, retain_hours=MIN_RETAIN_HOURS):
+    return maintenance_job.execute_in_process(
+        run_config={"ops": {"maintain_tables": {"config": {
+            "retain_hours": retain_hours, "tables": ["silver.events", "gold.absent"]}}}},
+        resources=resources,
+    )
+
+
+def observation(result) -> dict:
+    [event] = [e for e in result.all_events if e.event_type_value == "ASSET_OBSERVATION"]
+    observed = event.event_specific_data.asset_observation
+    assert observed.asset_key.path == ["silver", "events"]
+    return {k: v.value for k, v in observed.metadata.items()}
+
+
+def test_the_schedule_runs_the_job_and_is_on_by_default():
+    schedule = defs.get_schedule_def("maintain_tables_daily")
+    assert schedule.job_name == "maintain_tables"
+    assert schedule.default_status.value == "RUNNING"
+
+
+def test_optimize_compacts_without_changing_data_and_vacuum_keeps_the_retention(
+    spark, resources
+):
+    from deltalake import DeltaTable
+
+    for day in DAYS:  # one small file per daily MERGE
+        run(resources, [events], day, day_rows(day))
+    path = resources["storage"].table_path("silver", "events")
+    before = table_rows(spark, resources)
+    version_before = spark.sql(f"DESCRIBE HISTORY delta.`{path}` LIMIT 1").first()["version"]
+    # Stray files no commit references (a crashed writer's): one older than the retention,
+    # which VACUUM deletes, and a fresh one, which might be a write in progress and stays.
+    old_orphan, new_orphan = (os.path.join(path, f"part-orphan-{n}.parquet") for n in ("old", "new"))
+    for orphan in (old_orphan, new_orphan):
+        with open(orphan, "wb") as f:
+            f.write(b"not referenced")
+    stale = time.time() - (MIN_RETAIN_HOURS + 24) * 3600
+    os.utime(old_orphan, (stale, stale))
+
+    result = maintain(resources)
+
+    assert result.success
+    metadata = observation(result)
+    assert metadata["files_before"] >= len(DAYS) and metadata["files_after"] == 1
+    assert metadata["files_compacted"] == metadata["files_before"]
+    assert metadata["files_vacuumed"] == 1
+    assert not os.path.exists(old_orphan) and os.path.exists(new_orphan)
+    # The compacted files were removed from the table just now: VACUUM keeps them on disk.
+    assert metadata["files_on_disk_after"] == (
+        metadata["files_on_disk_before"] + metadata["files_written"] - metadata["files_vacuumed"]
+    )
+    assert metadata["rows"] == len(before) and table_rows(spark, resources) == before
+    old = spark.read.format("delta").option("versionAsOf", version_before).load(path)
+    assert sorted(tuple(r) for r in old.collect()) == before
+    history = spark.sql(f"DESCRIBE HISTORY delta.`{path}`").collect()
+    operations = [h["operation"] for h in history[:3]]
+    assert operations == ["VACUUM END", "VACUUM START", "OPTIMIZE"]
+    assert all(result.run_id in (h["userMetadata"] or "") for h in history[:3])
+    assert metadata["delta_version"] == history[0]["version"]
+    # delta-rs, the serving layer's reader, reads the maintained table.
+    read = DeltaTable(path).to_pyarrow_table().to_pylist()
+    assert sorted((r["event_id"], r["event_date"], r["amount"]) for r in read) == before
+
+
+def test_a_retention_below_the_safety_check_is_refused(spark, resources):
+    run(resources, [events], DAYS[0], day_rows(DAYS[0]))
+    with pytest.raises(RetentionTooShortError, match="below 168 hours"):
+        maintain(resources, retain_hours=24)
+
+
+def test_maintenance_beside_a_pipeline_run_loses_nothing(spark, resources):
+    """Daily MERGEs and OPTIMIZE/VACUUM on the same table at once: every row lands."""
+    # Each run has its own ephemeral instance (one SQLite instance is not for two threads).
+    run(resources, [events], DAYS[0], day_rows(DAYS[0]))
+    errors = []
+
+    def maintain_twice():
+        try:
+            for _ in range(2):
+                maintain(resources)
+        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+
+    thread = threading.Thread(target=maintain_twice)
+    thread.start()
+    for day in DAYS[1:]:
+        assert run(resources, [events], day, day_rows(day)).success
+    thread.join()
+
+    assert not errors
+    expected = sorted(tuple(r) for day in DAYS for r in spark.createDataFrame(
+        day_rows(day), "event_id string, event_date string, amount int"
+    ).selectExpr("event_id", "CAST(event_date AS date)", "amount").collect())
+    assert table_rows(spark, resources) == expected
