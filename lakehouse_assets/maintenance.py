@@ -1,5 +1,5 @@
 """Table maintenance: compaction (OPTIMIZE) and removal of unreferenced files (VACUUM), as a
-Dagster job on a daily schedule.
+Dagster job on a daily schedule; and restoring a table to an earlier version, as a job.
 
 Neither changes what a table holds. Every daily MERGE adds small files; OPTIMIZE rewrites them
 into fewer, larger ones in a commit whose rows are the same. VACUUM then deletes the files no
@@ -11,8 +11,14 @@ version), which the UI plots on the table's page.
 A concurrent pipeline run is safe: OPTIMIZE commits through Delta's optimistic concurrency
 (a lost race is retried, the pipeline's own commits retry too) and VACUUM never deletes files
 younger than the retention, so it cannot take a file from a write in progress.
+
+A restore is a new Delta commit whose content is the earlier version's; it records why, and
+it is a materialization of the table in Dagster, so the tables computed from it are stale and
+the automation sensor rebuilds them (for a table partitioned by landing date: the landing
+dates whose rows the restore changed).
 """
 
+import datetime as dt
 import os
 from typing import Any
 
@@ -22,6 +28,7 @@ from pydantic import Field
 from lakehouse_assets.resources.delta_io_manager import (
     commit_metadata,
     delta_path,
+    history_markdown,
     recent_commits,
     table_exists,
     table_totals,
@@ -29,7 +36,7 @@ from lakehouse_assets.resources.delta_io_manager import (
 )
 from lakehouse_assets.resources.spark import SparkResource
 from lakehouse_assets.resources.storage import LakehouseStorage
-from lakehouse_assets.tables import TABLES
+from lakehouse_assets.tables import LANDING_DATE, TABLES
 
 # Delta's safety check refuses a shorter VACUUM retention than the tables' 168-hour
 # deletedFileRetentionDuration (resources.spark.TABLE_PROPERTIES); so does this job.
@@ -163,3 +170,120 @@ maintenance_schedule = dg.ScheduleDefinition(
     default_status=dg.DefaultScheduleStatus.RUNNING,
     description="Table maintenance every night at 03:00 UTC (on by default).",
 )
+
+
+class RestoreTargetError(ValueError):
+    pass
+
+
+def restore_target(version: int | None, timestamp: str | None) -> str:
+    """The SQL time-travel clause for exactly one of ``version`` and ``timestamp``."""
+    if (version is None) == (timestamp is None):
+        raise RestoreTargetError(
+            "Give exactly one of version (a Delta version, see the table's delta_history) or "
+            "timestamp (ISO 8601, e.g. 2024-03-01T12:00:00Z)."
+        )
+    if version is not None:
+        if version < 0:
+            raise RestoreTargetError(f"version {version} is negative: Delta versions start at 0.")
+        return f"VERSION AS OF {int(version)}"
+    try:
+        when = dt.datetime.fromisoformat(timestamp)
+    except ValueError:
+        raise RestoreTargetError(
+            f"timestamp {timestamp!r} is not ISO 8601 (e.g. 2024-03-01T12:00:00Z)."
+        ) from None
+    if when.tzinfo is not None:  # the session's time zone is UTC
+        when = when.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return f"TIMESTAMP AS OF '{when.isoformat(sep=' ')}'"
+
+
+def changed_landing_dates(spark: Any, path: str, target: str) -> list[str] | None:
+    """The landing dates whose rows differ between the table now and at ``target`` (None:
+    the table has no landing date). Columns added since count every date of both."""
+    name = delta_path(path)
+    now, then = spark.sql(f"SELECT * FROM {name}"), spark.sql(f"SELECT * FROM {name} {target}")
+    if LANDING_DATE not in now.columns or LANDING_DATE not in then.columns:
+        return None
+    if sorted(now.columns) == sorted(then.columns):
+        then = then.select(*now.columns)
+        changed = now.exceptAll(then).unionByName(then.exceptAll(now))
+    else:
+        changed = now.select(LANDING_DATE).unionByName(then.select(LANDING_DATE))
+    return sorted(str(r[0]) for r in changed.select(LANDING_DATE).distinct().collect())
+
+
+class RestoreConfig(dg.Config):
+    table: str = Field(description='The table to restore, as "layer.table".')
+    version: int | None = Field(
+        default=None, description="Restore to this Delta version (the table's delta_history)."
+    )
+    timestamp: str | None = Field(
+        default=None,
+        description="Or restore to the version current at this time (ISO 8601; UTC if no zone).",
+    )
+    reason: str = Field(description="Why: recorded in the RESTORE commit and on the table's page.")
+
+
+@dg.op(description="Restores one table to an earlier version and marks its downstream stale.")
+def restore_table(
+    context: dg.OpExecutionContext,
+    config: RestoreConfig,
+    spark: SparkResource,
+    storage: LakehouseStorage,
+) -> None:
+    target = restore_target(config.version, config.timestamp)
+    if not config.reason.strip():
+        raise RestoreTargetError("reason is empty: say why the table is restored.")
+    layer, _, short = config.table.partition(".")
+    if not layer or not short:
+        raise RestoreTargetError(f'table {config.table!r} is not "layer.table".')
+    path = storage.table_path(layer, short)
+    session = spark.spark_session
+    if not table_exists(session, path):
+        raise dg.Failure(f"{config.table}: there is no table at {path} to restore.")
+    version_before = recent_commits(session, path, 1)[0]["version"]
+    dates = changed_landing_dates(session, path, target)
+    with commit_metadata(session, context.run_id, {"restore_reason": config.reason}):
+        restored = with_commit_retries(
+            lambda: session.sql(f"RESTORE TABLE {delta_path(path)} TO {target}").first(),
+            f"RESTORE {config.table}", context.log, COMMIT_ATTEMPTS,
+        ).asDict()
+    history = recent_commits(session, path, 5)
+    rows, files, size = table_totals(session, path)
+    key = dg.AssetKey([layer, short])
+    metadata = {
+        "restore_reason": dg.MetadataValue.text(config.reason),
+        "restored_to": dg.MetadataValue.text(target),
+        "version_before": dg.MetadataValue.int(version_before),
+        "delta_version": dg.MetadataValue.int(history[0]["version"]),
+        "dagster/row_count": dg.MetadataValue.int(rows),
+        "num_files": dg.MetadataValue.int(files),
+        "size_bytes": dg.MetadataValue.int(size),
+        "files_restored": dg.MetadataValue.int(int(restored.get("num_restored_file") or 0)),
+        "files_removed": dg.MetadataValue.int(int(restored.get("num_removed_file") or 0)),
+        "delta_history": dg.MetadataValue.md(history_markdown(history)),
+    }
+    # A materialization per partition the restore changed makes exactly those downstream
+    # partitions stale. A partitioned table without landing dates: every partition it has.
+    materialized = context.instance.get_materialized_partitions(key)
+    if not materialized:
+        partitions: list[str | None] = [None]
+    else:
+        partitions = dates if dates is not None else sorted(materialized)
+    for partition in partitions:
+        context.log_event(dg.AssetMaterialization(key, partition=partition, metadata=metadata))
+    context.log.info(
+        f"{config.table}: restored to {target} (version {version_before} -> "
+        f"{history[0]['version']}), {len(partitions)} partition(s) marked updated: "
+        f"{config.reason}"
+    )
+
+
+@dg.job(
+    name="restore_table",
+    description="Restores a table to an earlier Delta version or time, records why, and "
+    "marks the tables computed from it stale so the automation rebuilds them.",
+)
+def restore_job():
+    restore_table()

@@ -1,15 +1,34 @@
 """The maintenance job (OPTIMIZE and VACUUM) through real Dagster runs on real Delta tables:
 it compacts without changing data, deletes only what the retention allows, keeps time travel
-within it, leaves every table readable by delta-rs, and loses nothing beside a pipeline run."""
+within it, leaves every table readable by delta-rs, and loses nothing beside a pipeline run.
+The restore job returns a table to an earlier version and makes its downstream stale."""
 
 import os
 import threading
 import time
 
+import dagster as dg
 import pytest
+from lakehouse_assets.assets.factory import AUTOMATION
 from lakehouse_assets.definitions import defs
-from lakehouse_assets.maintenance import MIN_RETAIN_HOURS, RetentionTooShortError, maintenance_job
-from lakehouse_assets_tests.test_delta_io_manager import events, run, table_rows
+from lakehouse_assets.maintenance import (
+    MIN_RETAIN_HOURS,
+    RestoreTargetError,
+    RetentionTooShortError,
+    maintenance_job,
+    restore_job,
+    restore_target,
+)
+from lakehouse_assets.partitions import daily_partitions
+from lakehouse_assets.resources import SparkResource
+from lakehouse_assets.tables import LANDING_DATE
+from lakehouse_assets_tests.test_delta_io_manager import (
+    RowsConfig,
+    events,
+    rows_frame,
+    run,
+    table_rows,
+)
 
 DAYS = [f"2024-01-0{d}" for d in range(1, 5)]
 
@@ -113,3 +132,82 @@ def test_maintenance_beside_a_pipeline_run_loses_nothing(spark, resources):
         day_rows(day), "event_id string, event_date string, amount int"
     ).selectExpr("event_id", "CAST(event_date AS date)", "amount").collect())
     assert table_rows(spark, resources) == expected
+
+
+LANDED = f"event_id string, {LANDING_DATE} date, amount int"
+
+
+@dg.asset(
+    key=["silver", "events"],
+    partitions_def=daily_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    metadata={"merge_keys": ["event_id"], "partition_expr": LANDING_DATE},
+)
+def landed_events(config: RowsConfig, spark: SparkResource):
+    """silver.events by landing date, as the pipeline's silver tables are."""
+    return rows_frame(config, spark)
+
+
+@dg.asset(key=["gold", "daily_totals"], partitions_def=daily_partitions,
+          deps=[landed_events], automation_condition=AUTOMATION)
+def daily_totals():
+    """A downstream table under the project's automation condition (writes nothing itself)."""
+    return dg.MaterializeResult()
+
+
+def restore(resources, instance, reason="bad delivery", **target):
+    return restore_job.execute_in_process(
+        run_config={"ops": {"restore_table": {"config": {
+            "table": "silver.events", "reason": reason, **target}}}},
+        resources=resources, instance=instance,
+    )
+
+
+def stale_partitions(resources, instance, cursor):
+    evaluation = dg.evaluate_automation_conditions(
+        defs=dg.Definitions(assets=[landed_events, daily_totals], resources=resources),
+        instance=instance,
+        asset_selection=dg.AssetSelection.assets(daily_totals), cursor=cursor,
+    )
+    return evaluation.get_requested_partitions(daily_totals.key), evaluation.cursor
+
+
+def test_restore_returns_a_version_records_why_and_marks_changed_days_stale(spark, resources):
+    path = resources["storage"].table_path("silver", "events")
+    with dg.DagsterInstance.ephemeral() as instance:
+        versions = []
+        for day in DAYS[:3]:
+            run(resources, [landed_events], day, day_rows(day), ddl=LANDED, instance=instance)
+            versions.append(spark.sql(f"DESCRIBE HISTORY delta.`{path}` LIMIT 1").first())
+            assert dg.materialize([daily_totals], partition_key=day, instance=instance).success
+        requested, cursor = stale_partitions(resources, instance, None)
+        assert requested == set()  # everything is up to date
+        first = sorted(tuple(r) for r in spark.read.format("delta")
+                       .option("versionAsOf", versions[0]["version"]).load(path).collect())
+        latest = table_rows(spark, resources)
+
+        result = restore(resources, instance, version=versions[0]["version"])
+
+        assert result.success and table_rows(spark, resources) == first
+        commit = spark.sql(f"DESCRIBE HISTORY delta.`{path}` LIMIT 1").first()
+        assert commit["operation"] == "RESTORE"
+        assert result.run_id in commit["userMetadata"] and "bad delivery" in commit["userMetadata"]
+        materialized = [e.event_specific_data.materialization for e in result.all_events
+                        if e.event_type_value == "ASSET_MATERIALIZATION"]
+        assert {m.partition for m in materialized} == set(DAYS[1:3])  # the days it changed
+        assert materialized[0].metadata["restore_reason"].value == "bad delivery"
+        assert materialized[0].metadata["delta_version"].value == commit["version"]
+        requested, cursor = stale_partitions(resources, instance, cursor)
+        assert requested == set(DAYS[1:3])
+
+        # Undo it by time: the version current at the last day's commit.
+        undo = restore(resources, instance, reason="undo",
+                       timestamp=versions[2]["timestamp"].isoformat() + "Z")
+        assert undo.success and table_rows(spark, resources) == latest
+
+
+@pytest.mark.parametrize("target", [{}, {"version": 1, "timestamp": "2024-01-01"},
+                                    {"version": -1}, {"timestamp": "yesterday"}])
+def test_a_restore_needs_exactly_one_valid_target(target):
+    with pytest.raises(RestoreTargetError):
+        restore_target(target.get("version"), target.get("timestamp"))

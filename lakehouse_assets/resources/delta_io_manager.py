@@ -614,7 +614,7 @@ class DeltaSparkIOManager(ConfigurableIOManager):
             "rows_inserted": MetadataValue.int(inserted),
             "rows_updated": MetadataValue.int(updated),
             "rows_deleted": MetadataValue.int(deleted),
-            "delta_history": MetadataValue.md(_history_markdown(history)),
+            "delta_history": MetadataValue.md(history_markdown(history)),
             "dagster/row_count": MetadataValue.int(rows),
             "num_files": MetadataValue.int(files),
             "size_bytes": MetadataValue.int(size),
@@ -704,7 +704,7 @@ def _rows_changed(commit: dict[str, Any]) -> tuple[int, int, int]:
     return metric("numOutputRows"), metric("numTargetRowsUpdated"), metric("numTargetRowsDeleted")
 
 
-def _history_markdown(history: list[dict[str, Any]]) -> str:
+def history_markdown(history: list[dict[str, Any]]) -> str:
     """The recent commits as a table: version, time (UTC), operation, rows, the run."""
     lines = ["| version | committed (UTC) | operation | inserted | updated | deleted | run |",
              "| --- | --- | --- | --- | --- | --- | --- |"]
