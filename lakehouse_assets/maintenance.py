@@ -20,12 +20,13 @@ dates whose rows the restore changed).
 
 import datetime as dt
 import os
-from typing import Any
+from typing import Any, Sequence
 
 import dagster as dg
 from pydantic import Field
 
 from lakehouse_assets.resources.delta_io_manager import (
+    clustering_columns,
     commit_metadata,
     delta_path,
     history_markdown,
@@ -75,10 +76,19 @@ def files_on_disk(path: str) -> tuple[int, int] | None:
     return files, size
 
 
-def maintain_table(spark: Any, path: str, retain_hours: int, log: Any) -> dict[str, int]:
-    """OPTIMIZE, then VACUUM the table at ``path``; what it held and what changed."""
+def maintain_table(
+    spark: Any, path: str, retain_hours: int, log: Any, cluster_by: Sequence[str] = ()
+) -> dict[str, int]:
+    """OPTIMIZE (clustering by ``cluster_by``), then VACUUM the table at ``path``; what it
+    held and what changed."""
     check_retention(retain_hours)
     name = delta_path(path)
+    # A table created before its clustering was declared gets it now; OPTIMIZE then clusters.
+    reclustered = bool(cluster_by) and clustering_columns(spark, path) != list(cluster_by)
+    if reclustered:
+        columns = ", ".join(f"`{c}`" for c in cluster_by)
+        with_commit_retries(lambda: spark.sql(f"ALTER TABLE {name} CLUSTER BY ({columns})"),
+                            f"ALTER TABLE {name} CLUSTER BY", log, COMMIT_ATTEMPTS)
     rows, files_before, bytes_before = table_totals(spark, path)
     disk_before = files_on_disk(path)
     optimized = with_commit_retries(
@@ -106,6 +116,7 @@ def maintain_table(spark: Any, path: str, retain_hours: int, log: Any) -> dict[s
         "files_written": int(metrics["numFilesAdded"]),
         "files_vacuumed": vacuumed,
         "retain_hours": int(retain_hours),
+        "clustering_declared": int(reclustered),
     }
     if disk_before is not None:
         disk_after = files_on_disk(path)
@@ -142,7 +153,9 @@ def maintain_tables(
             context.log.info(f"{table}: no table yet, nothing to maintain.")
             continue
         with commit_metadata(session, context.run_id, {"maintenance": "optimize, vacuum"}):
-            result = maintain_table(session, path, config.retain_hours, context.log)
+            spec = TABLES.get(table)
+            result = maintain_table(session, path, config.retain_hours, context.log,
+                                    spec.cluster_by if spec else ())
         context.log.info(
             f"{table}: {result['files_before']} -> {result['files_after']} files, "
             f"{result['files_vacuumed']} unreferenced files deleted."

@@ -34,11 +34,20 @@ class TableSpec:
     audit_keys: bool = True
 
     @property
+    def cluster_by(self) -> tuple[str, ...]:
+        """Liquid clustering columns of a table that MERGEs add to: the landing date and the
+        key (the MERGE's and the readers' predicates), or the key of an upsert table. A table
+        replaced whole by every run holds what one write makes and is not clustered."""
+        if self.write == REPLACE:
+            return ()
+        return self.keys if self.write == UPSERT else (LANDING_DATE, *self.keys)
+
+    @property
     def write_metadata(self) -> dict:
         """The Delta IO manager's merge metadata (empty: the table is replaced whole)."""
         if self.write == REPLACE:
             return {}
-        merge = {"merge_keys": list(self.keys)}
+        merge = {"merge_keys": list(self.keys), "cluster_by": list(self.cluster_by)}
         if self.write == UPSERT:
             return merge
         merge["partition_expr"] = LANDING_DATE

@@ -40,7 +40,8 @@ class RowsConfig(Config):
     key=["silver", "events"],
     partitions_def=daily_partitions,
     backfill_policy=BackfillPolicy.single_run(),
-    metadata={"merge_keys": ["event_id"], "partition_expr": "event_date"},
+    metadata={"merge_keys": ["event_id"], "partition_expr": "event_date",
+              "cluster_by": ["event_date", "event_id"]},
 )
 def events(config: RowsConfig, spark: SparkResource):
     return rows_frame(config, spark)
@@ -204,6 +205,24 @@ def test_a_new_window_is_written_without_a_merge_and_its_rerun_merges(spark, res
     assert (mat["rows_updated"].value, mat["rows_inserted"].value) == (1, 0)
     assert mat["dagster/row_count"].value == 3
     assert table_rows(spark, resources)[2] == ("c", _d("2024-01-02"), 30)
+
+
+def test_clustering_is_declared_on_creation_and_kept_through_merges(spark, resources):
+    from deltalake import DeltaTable
+
+    from lakehouse_assets.resources.delta_io_manager import clustering_columns
+
+    path = resources["storage"].table_path("silver", "events")
+    result = run(resources, [events], "2024-01-01", DAY1)
+    assert last_commit(spark, resources)["operation"] == "CREATE TABLE AS SELECT"
+    assert result.asset_materializations_for_node("silver__events")[0].metadata[
+        "dagster/row_count"].value == len(DAY1)
+    assert clustering_columns(spark, path) == ["event_date", "event_id"]
+    run(resources, [events], "2024-01-02", DAY2)  # a new window: replaceWhere
+    run(resources, [events], "2024-01-02", [["c", "2024-01-02", 30]])  # a MERGE
+    assert last_commit(spark, resources)["operation"] == "MERGE"
+    assert clustering_columns(spark, path) == ["event_date", "event_id"]
+    assert DeltaTable(path).to_pyarrow_table().num_rows == len(table_rows(spark, resources))
 
 
 def _d(s):

@@ -102,6 +102,26 @@ def test_optimize_compacts_without_changing_data_and_vacuum_keeps_the_retention(
     assert sorted((r["event_id"], r["event_date"], r["amount"]) for r in read) == before
 
 
+def test_a_table_without_its_declared_clustering_gets_it_and_keeps_its_rows(spark, resources):
+    import logging
+
+    from lakehouse_assets.maintenance import maintain_table
+    from lakehouse_assets.resources.delta_io_manager import clustering_columns
+
+    for day in DAYS[:2]:
+        run(resources, [events], day, day_rows(day))
+    path = resources["storage"].table_path("silver", "events")
+    spark.sql(f"ALTER TABLE delta.`{path}` CLUSTER BY NONE")  # as a table made before clustering
+    before = table_rows(spark, resources)
+
+    result = maintain_table(spark, path, MIN_RETAIN_HOURS, logging.getLogger(__name__),
+                            cluster_by=("event_date", "event_id"))
+
+    assert result["clustering_declared"] == 1 and result["files_after"] == 1
+    assert clustering_columns(spark, path) == ["event_date", "event_id"]
+    assert table_rows(spark, resources) == before
+
+
 def test_a_retention_below_the_safety_check_is_refused(spark, resources):
     run(resources, [events], DAYS[0], day_rows(DAYS[0]))
     with pytest.raises(RetentionTooShortError, match="below 168 hours"):

@@ -61,6 +61,21 @@ def test_every_asset_is_materialized_and_readable(seeded_lakehouse):
     assert len(pd.read_parquet(export)) == 70  # one row per customer, as the Delta table
 
 
+def test_every_table_is_clustered_as_declared_and_readable_by_delta_rs(seeded_lakehouse):
+    from deltalake import DeltaTable
+
+    from lakehouse_assets.resources.delta_io_manager import clustering_columns
+    from lakehouse_assets.tables import TABLES
+
+    spark, storage = seeded_lakehouse.spark, seeded_lakehouse.storage
+    for name, spec in TABLES.items():
+        layer, table = name.split(".")
+        path = storage.table_path(layer, table)
+        assert clustering_columns(spark, path) == list(spec.cluster_by), name
+        rows = DeltaTable(path).to_pyarrow_table().num_rows  # the serving layer's reader
+        assert rows == seeded_lakehouse.table(layer, table).count(), name
+
+
 def test_every_column_of_every_table_is_described(seeded_lakehouse):
     """dagster/column_schema of every materialization describes every column (catches drift)."""
     seen = set()

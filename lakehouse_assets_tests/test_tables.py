@@ -16,7 +16,7 @@ from lakehouse_assets.tables import (
     table_spec,
 )
 
-MERGE_FIELDS = ("merge_keys", "partition_expr", "key_scope")
+MERGE_FIELDS = ("merge_keys", "partition_expr", "key_scope", "cluster_by")
 
 
 def test_every_table_is_declared_once():
@@ -52,12 +52,16 @@ def test_key_rule_per_audited_table_in_its_write_scope():
 def test_write_modes_as_merge_metadata():
     keys = ("a", "b")
     assert TableSpec("x.t", keys).write_metadata == {}
-    assert TableSpec("x.t", keys, UPSERT).write_metadata == {"merge_keys": ["a", "b"]}
+    assert TableSpec("x.t", keys, UPSERT).write_metadata == {
+        "merge_keys": ["a", "b"], "cluster_by": ["a", "b"],
+    }
     assert TableSpec("x.t", keys, LANDING_DAYS).write_metadata == {
         "merge_keys": ["a", "b"], "partition_expr": "_landing_date",
+        "cluster_by": ["_landing_date", "a", "b"],
     }
     assert TableSpec("x.t", keys, LATEST_VERSION).write_metadata == {
         "merge_keys": ["a", "b"], "partition_expr": "_landing_date", "key_scope": "table",
+        "cluster_by": ["_landing_date", "a", "b"],
     }
     assert [TableSpec("x.t", keys, m).key_scope
             for m in (REPLACE, UPSERT, LANDING_DAYS, LATEST_VERSION)] == [
