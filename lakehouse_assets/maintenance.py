@@ -138,7 +138,7 @@ class MaintenanceConfig(dg.Config):
 
 
 @dg.op(description="OPTIMIZE and VACUUM every table (or the configured ones) that exists.")
-def maintain_tables(
+def optimize_and_vacuum(
     context: dg.OpExecutionContext,
     config: MaintenanceConfig,
     spark: SparkResource,
@@ -172,7 +172,7 @@ def maintain_tables(
     f"within the retention uses (VACUUM, {MIN_RETAIN_HOURS} hours by default).",
 )
 def maintenance_job():
-    maintain_tables()
+    optimize_and_vacuum()
 
 
 maintenance_schedule = dg.ScheduleDefinition(
@@ -239,7 +239,7 @@ class RestoreConfig(dg.Config):
 
 
 @dg.op(description="Restores one table to an earlier version and marks its downstream stale.")
-def restore_table(
+def restore_to_version(
     context: dg.OpExecutionContext,
     config: RestoreConfig,
     spark: SparkResource,
@@ -299,4 +299,4 @@ def restore_table(
     "marks the tables computed from it stale so the automation rebuilds them.",
 )
 def restore_job():
-    restore_table()
+    restore_to_version()

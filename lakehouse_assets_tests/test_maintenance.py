@@ -39,7 +39,7 @@ def day_rows(day: str) -> list[list]:
 
 def maintain(resources, retain_hours=MIN_RETAIN_HOURS):
     return maintenance_job.execute_in_process(
-        run_config={"ops": {"maintain_tables": {"config": {
+        run_config={"ops": {"optimize_and_vacuum": {"config": {
             "retain_hours": retain_hours, "tables": ["silver.events", "gold.absent"]}}}},
         resources=resources,
     )
@@ -177,7 +177,7 @@ def daily_totals():
 
 def restore(resources, instance, reason="bad delivery", **target):
     return restore_job.execute_in_process(
-        run_config={"ops": {"restore_table": {"config": {
+        run_config={"ops": {"restore_to_version": {"config": {
             "table": "silver.events", "reason": reason, **target}}}},
         resources=resources, instance=instance,
     )
