@@ -26,10 +26,12 @@ import dagster as dg
 from pydantic import Field
 
 from lakehouse_assets.resources.delta_io_manager import (
+    cluster_by_sql,
     clustering_columns,
     commit_metadata,
     delta_path,
     history_markdown,
+    last_commit,
     recent_commits,
     table_exists,
     table_totals,
@@ -86,10 +88,9 @@ def maintain_table(
     # A table created before its clustering was declared gets it now; OPTIMIZE then clusters.
     reclustered = bool(cluster_by) and clustering_columns(spark, path) != list(cluster_by)
     if reclustered:
-        columns = ", ".join(f"`{c}`" for c in cluster_by)
-        with_commit_retries(lambda: spark.sql(f"ALTER TABLE {name} CLUSTER BY ({columns})"),
+        with_commit_retries(lambda: spark.sql(f"ALTER TABLE {name} {cluster_by_sql(cluster_by)}"),
                             f"ALTER TABLE {name} CLUSTER BY", log, COMMIT_ATTEMPTS)
-    rows, files_before, bytes_before = table_totals(spark, path)
+    _, files_before, bytes_before = table_totals(spark, path)
     disk_before = files_on_disk(path)
     optimized = with_commit_retries(
         lambda: spark.sql(f"OPTIMIZE {name}").first(), f"OPTIMIZE {name}", log, COMMIT_ATTEMPTS
@@ -99,14 +100,15 @@ def maintain_table(
         lambda: spark.sql(f"VACUUM {name} RETAIN {int(retain_hours)} HOURS").collect(),
         f"VACUUM {name}", log, COMMIT_ATTEMPTS,
     )
+    history = recent_commits(spark, path, 5)
     vacuumed = next(
         (int((c.get("operationMetrics") or {}).get("numDeletedFiles", 0))
-         for c in recent_commits(spark, path, 5) if c.get("operation") == "VACUUM END"),
+         for c in history if c.get("operation") == "VACUUM END"),
         0,
     )
     rows_after, files_after, bytes_after = table_totals(spark, path)
     result = {
-        "delta_version": recent_commits(spark, path, 1)[0]["version"],
+        "delta_version": history[0]["version"],
         "rows": rows_after,
         "files_before": files_before,
         "files_after": files_after,
@@ -255,7 +257,7 @@ def restore_to_version(
     session = spark.spark_session
     if not table_exists(session, path):
         raise dg.Failure(f"{config.table}: there is no table at {path} to restore.")
-    version_before = recent_commits(session, path, 1)[0]["version"]
+    version_before = last_commit(session, path)[0]
     dates = changed_landing_dates(session, path, target)
     with commit_metadata(session, context.run_id, {"restore_reason": config.reason}):
         restored = with_commit_retries(

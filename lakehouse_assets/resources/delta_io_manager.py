@@ -474,9 +474,12 @@ def create_table(spark: Any, df: Any, path: str, cluster_by: Sequence[str] = ())
     if not cluster_by:
         df.write.format("delta").mode("error").save(path)
         return
-    columns = ", ".join(f"`{c}`" for c in cluster_by)
-    sql_over(spark, df, f"CREATE TABLE {delta_path(path)} USING DELTA CLUSTER BY ({columns}) "
-             "AS SELECT * FROM {view}")
+    sql_over(spark, df, f"CREATE TABLE {delta_path(path)} USING DELTA "
+             f"{cluster_by_sql(cluster_by)} AS SELECT * FROM {{view}}")
+
+
+def cluster_by_sql(columns: Sequence[str]) -> str:
+    return "CLUSTER BY (" + ", ".join(f"`{c}`" for c in columns) + ")"
 
 
 def sql_over(spark: Any, df: Any, statement: str) -> Any:
