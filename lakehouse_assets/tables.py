@@ -1,8 +1,11 @@
-"""Every table of the lakehouse: its row key and how a run writes it, declared once.
+"""Every table of the lakehouse, declared once: its row key, how a run writes it, and what it
+holds.
 
-The asset factory (``assets.factory.Table``) hands each table's write metadata to the Delta
-IO manager from here, and the checks (``checks.table_rules``) build each table's key rule from
-here: the key is never null and never duplicated, in the scope its write mode implies.
+From each declaration the asset factory (``assets.factory.Table``) takes the asset's
+description, its column descriptions (``columns``) and the write metadata it hands to the
+Delta IO manager (merge keys, clustering), and the checks (``checks.table_rules``) build the
+table's key rule: the key is never null and never duplicated, in the scope its write mode
+implies.
 
 Write modes:
 
@@ -17,6 +20,7 @@ Write modes:
 
 from dataclasses import dataclass
 
+from lakehouse_assets.columns import column_descriptions
 from lakehouse_assets.landing import DATASETS
 
 LANDING_DATE = "_landing_date"
@@ -29,9 +33,16 @@ class TableSpec:
     name: str  # "layer.table"
     keys: tuple[str, ...]
     write: str = REPLACE
+    # What the table holds: its asset's description in the Dagster UI.
+    description: str = ""
     # False: the key rule is not run in the writing step (bronze is audited per landing file
     # against its ledger instead; the quality summary is keyed by construction).
     audit_keys: bool = True
+
+    @property
+    def columns(self) -> dict[str, str]:
+        """Every column of the table with its description (``lakehouse_assets.columns``)."""
+        return column_descriptions(*self.name.split(".", 1))
 
     @property
     def cluster_by(self) -> tuple[str, ...]:
@@ -71,36 +82,139 @@ TABLES: dict[str, TableSpec] = _declare(
         spec
         for d in DATASETS
         for spec in (
-            TableSpec(f"bronze.{d}", BY_LINE, LANDING_DAYS, audit_keys=False),
-            TableSpec(f"bronze.quarantine_{d}", BY_LINE, LANDING_DAYS, audit_keys=False),
-            TableSpec(f"bronze.ledger_{d}", ("file_path",), LANDING_DAYS, audit_keys=False),
+            TableSpec(
+                f"bronze.{d}", BY_LINE, LANDING_DAYS, audit_keys=False,
+                description=f"Every row of the landed `{d}` CSV files, typed per the landing "
+                "contract; unparseable values in `_rescued_data`.",
+            ),
+            TableSpec(
+                f"bronze.quarantine_{d}", BY_LINE, LANDING_DAYS, audit_keys=False,
+                description=f"`{d}` records that could not be parsed as CSV, with the raw text "
+                "and the reason.",
+            ),
+            TableSpec(
+                f"bronze.ledger_{d}", ("file_path",), LANDING_DAYS, audit_keys=False,
+                description=f"Ingestion ledger of `{d}`: one row per landing file with its "
+                "size, content hash, counts and status (loaded, unchanged, failed).",
+            ),
         )
     ],
-    *[TableSpec(f"silver.stg_{d}", (spec.key,), LATEST_VERSION) for d, spec in DATASETS.items()],
-    *[TableSpec(f"silver.quarantine_{d}", BY_LINE, LANDING_DAYS) for d in DATASETS],
-    TableSpec("silver.int_customer_orders", ("order_id",)),
-    TableSpec("silver.int_customer_rfm", ("customer_id",)),
-    TableSpec("silver.int_product_metrics", ("product_id",)),
-    TableSpec("gold.fct_customer_metrics", ("customer_id",)),
-    TableSpec("gold.dim_customer_segments", ("customer_id",)),
-    TableSpec("gold.fct_customer_insights", ("customer_id",)),
-    TableSpec("gold.fct_marketing_customers", ("customer_id",)),
-    TableSpec("gold.fct_customer_spend_tiers", ("customer_id",)),
-    TableSpec("gold.fct_customer_ltv", ("customer_id",)),
-    TableSpec("gold.fct_high_risk_orders", ("order_id",)),
-    TableSpec("gold.fct_product_performance", ("product_id",)),
-    TableSpec("gold.fct_product_reorders", ("product_id",)),
-    TableSpec("gold.fct_department_analytics", ("department",)),
-    TableSpec("gold.fct_product_pairs", ("product_a", "product_b")),
+    *[
+        TableSpec(
+            f"silver.stg_{d}", (spec.key,), LATEST_VERSION,
+            description=f"Current version of each {d} record (cleaned, see "
+            "docs/business-rules.md#silver; latest landing date wins, then the last row in "
+            "file order).",
+        )
+        for d, spec in DATASETS.items()
+    ],
+    *[
+        TableSpec(
+            f"silver.quarantine_{d}", BY_LINE, LANDING_DAYS,
+            description=f"Bronze {d} rows that silver rejected, with every reason.",
+        )
+        for d in DATASETS
+    ],
+    TableSpec(
+        "silver.int_customer_orders", ("order_id",),
+        description="One row per completed order with its subtotal, total and item count.",
+    ),
+    TableSpec(
+        "silver.int_customer_rfm", ("customer_id",),
+        description="Recency, frequency, monetary value and their 1-5 scores per customer with "
+        "a completed order, as of the analysis date.",
+    ),
+    TableSpec(
+        "silver.int_product_metrics", ("product_id",),
+        description="Sales of every product over completed orders, zeros where unsold.",
+    ),
+    TableSpec(
+        "gold.fct_customer_metrics", ("customer_id",),
+        description="One row per customer: RFM, current and predicted 12-month CLV, churn "
+        "risk; 'Never Purchased' for customers without a completed order.",
+    ),
+    TableSpec(
+        "gold.dim_customer_segments", ("customer_id",),
+        description="RFM segment and recommended action per customer; the segment revenue "
+        "chart and RFM heatmap are attached to each materialization.",
+    ),
+    TableSpec(
+        "gold.fct_customer_insights", ("customer_id",),
+        description="Spend, orders, average order value, days since last order and segment "
+        "per customer.",
+    ),
+    TableSpec(
+        "gold.fct_marketing_customers", ("customer_id",),
+        description="Marketing mart: value, frequency, preferred categories and segment per "
+        "customer.",
+    ),
+    TableSpec(
+        "gold.fct_customer_spend_tiers", ("customer_id",),
+        description="Spend tier per customer: Premium > 10000, Gold > 5000, Silver > 1000, "
+        "else Bronze.",
+    ),
+    TableSpec(
+        "gold.fct_customer_ltv", ("customer_id",),
+        description="Customer lifetime value: revenue, active months, monthly revenue and "
+        "predicted LTV as of the analysis date.",
+    ),
+    TableSpec(
+        "gold.fct_high_risk_orders", ("order_id",),
+        description="Orders flagged by rule; every flag explained in risk_reasons.",
+    ),
+    TableSpec(
+        "gold.fct_product_performance", ("product_id",),
+        description="Product revenue, profit, ranks, category share and performance tier "
+        "(percentile_cont over all products' revenue).",
+    ),
+    TableSpec(
+        "gold.fct_product_reorders", ("product_id",),
+        description="Product performance with reorder rate and average days between a "
+        "customer's orders of the product.",
+    ),
+    TableSpec(
+        "gold.fct_department_analytics", ("department",),
+        description="Sales, products, customers and orders by department, or category where a "
+        "product has no department.",
+    ),
+    TableSpec(
+        "gold.fct_product_pairs", ("product_a", "product_b"),
+        description="Products bought together in at least 5 completed orders, with support, "
+        "confidence and lift.",
+    ),
     # Keyed by order date and merged per landing day (assets.gold.sales).
-    TableSpec("gold.fct_daily_sales", ("order_date",), UPSERT),
-    TableSpec("gold.fct_user_daily_spend", ("customer_id", "order_date"), UPSERT),
-    TableSpec("gold.fct_sales_forecast", ("forecast_date",)),
-    TableSpec("gold.fct_finance_daily", ("order_date", "category", "payment_method")),
+    TableSpec(
+        "gold.fct_daily_sales", ("order_date",), UPSERT,
+        description="Completed orders per order date: order count, sales, average order value, "
+        "units, items per order, unique customers. Merged per landing day; a date whose orders "
+        "were all cancelled since keeps a row of zeros.",
+    ),
+    TableSpec(
+        "gold.fct_user_daily_spend", ("customer_id", "order_date"), UPSERT,
+        description="Completed spend and orders per customer per order date (a user spend "
+        "summary, adapted to orders). Merged per landing day.",
+    ),
+    TableSpec(
+        "gold.fct_sales_forecast", ("forecast_date",),
+        description="Next 30 days of sales from a least-squares model on trend and day of "
+        "week; the model's error on a held-out window is in the metadata.",
+    ),
+    TableSpec(
+        "gold.fct_finance_daily", ("order_date", "category", "payment_method"),
+        description="Finance mart by order date, category and payment method: revenue, tax, "
+        "discounts, profit, refunds, credit-card revenue.",
+    ),
     # Each run adds its rows; history accumulates.
-    TableSpec("gold.data_quality_summary", ("run_id", "table_name", "rule"), UPSERT,
-              audit_keys=False),
-    TableSpec("ml.ml_customer_features", ("customer_id",)),
+    TableSpec(
+        "gold.data_quality_summary", ("run_id", "table_name", "rule"), UPSERT, audit_keys=False,
+        description="One row per run, table and quality rule: rows checked, failed and "
+        "quarantined, passed, severity, threshold, sample keys, checked_at.",
+    ),
+    TableSpec(
+        "ml.ml_customer_features", ("customer_id",),
+        description="Model-ready features per customer: churn label, RFM, order value "
+        "volatility, days between orders, order trend, CLV; as of the analysis date.",
+    ),
 )
 
 

@@ -1,5 +1,6 @@
-"""Each table is declared once (lakehouse_assets.tables): its asset's write metadata and its key
-rule come from that declaration, and every table of the lakehouse is declared."""
+"""Each table is declared once (lakehouse_assets.tables): its asset's description, column
+descriptions and write metadata and its key rule come from that declaration, and every table of
+the lakehouse is declared."""
 
 import pytest
 
@@ -21,10 +22,11 @@ MERGE_FIELDS = ("merge_keys", "partition_expr", "key_scope", "cluster_by")
 
 def test_every_table_is_declared_once():
     assert set(TABLES) == set(COLUMN_DESCRIPTIONS)
-    assert all(spec.keys for spec in TABLES.values())
+    assert all(spec.keys and spec.description.strip() for spec in TABLES.values())
+    assert all(spec.columns == COLUMN_DESCRIPTIONS[name] for name, spec in TABLES.items())
 
 
-def test_assets_hand_their_declared_write_to_the_io_manager():
+def test_assets_take_what_they_say_and_write_from_the_declaration():
     tables = {
         ".".join(spec.key.path): spec for spec in defs.resolve_all_asset_specs()
         if ".".join(spec.key.path) in TABLES
@@ -33,6 +35,8 @@ def test_assets_hand_their_declared_write_to_the_io_manager():
     for name, asset in tables.items():
         written = {k: asset.metadata[k] for k in MERGE_FIELDS if k in asset.metadata}
         assert written == TABLES[name].write_metadata, name
+        assert asset.description == TABLES[name].description, name
+        assert asset.metadata["column_descriptions"] == TABLES[name].columns, name
 
 
 def test_key_rule_per_audited_table_in_its_write_scope():

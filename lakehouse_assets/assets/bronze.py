@@ -43,26 +43,8 @@ def bronze_table_names(dataset: str) -> tuple[str, str, str]:
 def build_bronze_asset(dataset: str):
     spec = DATASETS[dataset]
     rows_table, quarantine_table, ledger_table = bronze_table_names(dataset)
-    tables = [
-        Table(
-            "bronze", rows_table,
-            f"Every row of the landed `{dataset}` CSV files, typed per the landing contract; "
-            "unparseable values in `_rescued_data`.",
-            automated=False,
-        ),
-        Table(
-            "bronze", quarantine_table,
-            f"`{dataset}` records that could not be parsed as CSV, with the raw text and the "
-            "reason.",
-            automated=False,
-        ),
-        Table(
-            "bronze", ledger_table,
-            f"Ingestion ledger of `{dataset}`: one row per landing file with its size, content "
-            "hash, counts and status (loaded, unchanged, failed).",
-            automated=False,
-        ),
-    ]
+    tables = [Table("bronze", t, automated=False)
+              for t in (rows_table, quarantine_table, ledger_table)]
 
     # New files are requested by the landing-zone sensor, not by automation.
     @step(f"bronze_{dataset}", tables, deps=[landing_key(dataset)], partitioned=True,

@@ -41,12 +41,12 @@ from dagster import (
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from lakehouse_assets.columns import COLUMN_DESCRIPTIONS, column_descriptions
+from lakehouse_assets.columns import COLUMN_DESCRIPTIONS
 from lakehouse_assets.checks.table_rules import QualityRule, RuleInputs, rules_of
 from lakehouse_assets.checks.results import describe_failure
 from lakehouse_assets.partitions import daily_partitions, run_window
 from lakehouse_assets.resources.delta_io_manager import pending_write, revisited_dates
-from lakehouse_assets.tables import table_spec
+from lakehouse_assets.tables import TableSpec, table_spec
 
 # Partitioned steps run a range of days in one run (BackfillPolicy.single_run: one Spark job per
 # table, not one per day); Dagster marks that parameter beta. Only its warning is silenced.
@@ -71,12 +71,11 @@ TABLE_NAMES = {name.split(".", 1)[1]: name for name in COLUMN_DESCRIPTIONS}
 
 @dataclass(frozen=True)
 class Table:
-    """A table a step writes: ``[layer, name]`` and what it holds. Its key and write mode are
-    declared in ``lakehouse_assets.tables``."""
+    """A table a step writes, ``[layer, name]``. What it holds, its columns, key and write mode
+    are declared in ``lakehouse_assets.tables``."""
 
     layer: str
     name: str
-    description: str
     automated: bool = True  # follows its inputs under the automation sensor
 
     @property
@@ -84,9 +83,13 @@ class Table:
         return f"{self.layer}.{self.name}"
 
     @property
+    def spec(self) -> TableSpec:
+        return table_spec(self.full_name)
+
+    @property
     def write(self) -> dict:
         """The Delta IO manager's merge metadata (empty: replaced whole)."""
-        return table_spec(self.full_name).write_metadata
+        return self.spec.write_metadata
 
     @property
     def key(self) -> AssetKey:
@@ -95,9 +98,9 @@ class Table:
     def out(self) -> AssetOut:
         return AssetOut(
             key=self.key,
-            description=self.description,
+            description=self.spec.description,
             # Column descriptions travel as definition metadata to the IO manager (UI schema).
-            metadata={**self.write, "column_descriptions": column_descriptions(self.layer, self.name)},
+            metadata={**self.write, "column_descriptions": self.spec.columns},
             group_name=self.layer,
             kinds=TABLE_KINDS,
             automation_condition=AUTOMATION if self.automated else None,
@@ -247,20 +250,20 @@ def _inputs_of(transform: Callable) -> list[str]:
     return params
 
 
-def tables_step(name: str, layer: str, tables: Sequence[tuple[str, Callable, str]]):
+def tables_step(name: str, layer: str, tables: Sequence[tuple[str, Callable]]):
     """One step computing several tables of ``layer`` from the same inputs, each
-    ``(table, transform, description)``: every input is read once for all of them.
+    ``(table, transform)``: every input is read once for all of them.
 
     A transform returns a DataFrame, or ``(DataFrame, metadata)`` to attach metadata (charts,
     model errors) to the materialization.
     """
-    reads = {t: _inputs_of(transform) for t, transform, _ in tables}
+    reads = {t: _inputs_of(transform) for t, transform in tables}
     ins = {p: AssetIn(key=TABLE_NAMES[p].split(".")) for params in reads.values() for p in params}
 
-    @step(name, [Table(layer, t, description) for t, _, description in tables], ins=ins)
+    @step(name, [Table(layer, t) for t, _ in tables], ins=ins)
     def _compute(context, **loaded: DataFrame) -> dict:
         outputs = {}
-        for table, transform, _ in tables:
+        for table, transform in tables:
             if AssetKey([layer, table]) not in context.selected_asset_keys:
                 continue
             result = transform(*(loaded[p] for p in reads[table]))
@@ -273,6 +276,6 @@ def tables_step(name: str, layer: str, tables: Sequence[tuple[str, Callable, str
     return _compute
 
 
-def table_asset(layer: str, table: str, transform: Callable, description: str):
+def table_asset(layer: str, table: str, transform: Callable):
     """The step of one table ``[layer, table]`` computed as ``transform(<its input tables>)``."""
-    return tables_step(f"{layer}_{table}", layer, [(table, transform, description)])
+    return tables_step(f"{layer}_{table}", layer, [(table, transform)])

@@ -8,13 +8,7 @@ from lakehouse_assets.assets.factory import AUTOMATION, table_asset
 from lakehouse_assets.resources import LakehouseStorage
 from lakehouse_assets.transforms import ml
 
-ml_customer_features = table_asset(
-    "ml",
-    "ml_customer_features",
-    ml.ml_customer_features,
-    description="Model-ready features per customer: churn label, RFM, order "
-    "value volatility, days between orders, order trend, CLV; as of the analysis date.",
-)
+ml_customer_features = table_asset("ml", "ml_customer_features", ml.ml_customer_features)
 
 
 @asset(

@@ -50,17 +50,7 @@ def build_silver_asset(entity: str):
         [AssetKey(["silver", f"stg_{spec.parent}"]), AssetKey(["silver", f"quarantine_{spec.parent}"])]
         if spec.parent else []
     )
-    tables = [
-        Table(
-            "silver", f"stg_{entity}",
-            f"Current version of each {entity} record (cleaned, see docs/business-rules.md#silver; latest "
-            "landing date wins, then the last row in file order).",
-        ),
-        Table(
-            "silver", f"quarantine_{entity}",
-            f"Bronze {entity} rows that silver rejected, with every reason.",
-        ),
-    ]
+    tables = [Table("silver", f"stg_{entity}"), Table("silver", f"quarantine_{entity}")]
 
     # Both tables come from one classification of the window's bronze rows.
     @step(
@@ -111,24 +101,8 @@ def build_silver_asset(entity: str):
 
 silver_entity_assets = [build_silver_asset(entity) for entity in ENTITY_SPECS]
 
-int_customer_orders = table_asset(
-    "silver",
-    "int_customer_orders",
-    intermediate.int_customer_orders,
-    description="One row per completed order with its subtotal, total and item count.",
-)
-int_customer_rfm = table_asset(
-    "silver",
-    "int_customer_rfm",
-    intermediate.int_customer_rfm,
-    description="Recency, frequency, monetary value and their 1-5 scores per customer with a "
-    "completed order, as of the analysis date.",
-)
-int_product_metrics = table_asset(
-    "silver",
-    "int_product_metrics",
-    intermediate.int_product_metrics,
-    description="Sales of every product over completed orders, zeros where unsold.",
-)
+int_customer_orders = table_asset("silver", "int_customer_orders", intermediate.int_customer_orders)
+int_customer_rfm = table_asset("silver", "int_customer_rfm", intermediate.int_customer_rfm)
+int_product_metrics = table_asset("silver", "int_product_metrics", intermediate.int_product_metrics)
 
 silver_assets = [*silver_entity_assets, int_customer_orders, int_customer_rfm, int_product_metrics]

@@ -75,12 +75,14 @@ def summary_rows(evaluations, run_id: str, window, checked_at: dt.datetime) -> l
     return rows
 
 
+SUMMARY_TABLE = table_spec("gold.data_quality_summary")
+
+
 @asset(
     key=["gold", "data_quality_summary"],
     deps=[AssetKey(t.split(".")) for t in _checked_tables],
-    description="One row per run, table and quality rule: rows checked, failed and "
-    "quarantined, passed, severity, threshold, sample keys, checked_at.",
-    metadata=table_spec("gold.data_quality_summary").write_metadata,
+    description=SUMMARY_TABLE.description,
+    metadata={**SUMMARY_TABLE.write_metadata, "column_descriptions": SUMMARY_TABLE.columns},
     group_name="gold",
     kinds=TABLE_KINDS,
     partitions_def=daily_partitions,

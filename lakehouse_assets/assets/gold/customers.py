@@ -25,54 +25,16 @@ def segments_with_charts(fct_customer_metrics):
     }
 
 
-fct_customer_metrics = table_asset(
-    "gold",
-    "fct_customer_metrics",
-    customers.fct_customer_metrics,
-    description="One row per customer: RFM, current and predicted 12-month CLV, churn risk; "
-    "'Never Purchased' for customers without a completed order.",
-)
-dim_customer_segments = table_asset(
-    "gold",
-    "dim_customer_segments",
-    segments_with_charts,
-    description="RFM segment and recommended action per customer; the segment "
-    "revenue chart and RFM heatmap are attached to each materialization.",
-)
-fct_customer_insights = table_asset(
-    "gold",
-    "fct_customer_insights",
-    marts.fct_customer_insights,
-    description="Spend, orders, average order value, days since last order and segment per "
-    "customer.",
-)
-fct_marketing_customers = table_asset(
-    "gold",
-    "fct_marketing_customers",
-    marts.fct_marketing_customers,
-    description="Marketing mart: value, frequency, preferred categories and "
-    "segment per customer.",
-)
+fct_customer_metrics = table_asset("gold", "fct_customer_metrics", customers.fct_customer_metrics)
+dim_customer_segments = table_asset("gold", "dim_customer_segments", segments_with_charts)
+fct_customer_insights = table_asset("gold", "fct_customer_insights", marts.fct_customer_insights)
+fct_marketing_customers = table_asset("gold", "fct_marketing_customers", marts.fct_marketing_customers)
 # Both read only the completed orders: one step.
 customer_value = tables_step("gold_customer_value", "gold", [
-    (
-        "fct_customer_spend_tiers", marts.fct_customer_spend_tiers,
-        "Spend tier per customer: Premium > 10000, Gold > 5000, Silver > 1000, else "
-        "Bronze.",
-    ),
-    (
-        "fct_customer_ltv", marts.fct_customer_ltv,
-        "Customer lifetime value: revenue, active months, monthly revenue and "
-        "predicted LTV as of the analysis date.",
-    ),
+    ("fct_customer_spend_tiers", marts.fct_customer_spend_tiers),
+    ("fct_customer_ltv", marts.fct_customer_ltv),
 ])
-fct_high_risk_orders = table_asset(
-    "gold",
-    "fct_high_risk_orders",
-    marts.fct_high_risk_orders,
-    description="Orders flagged by rule; every flag explained in "
-    "risk_reasons.",
-)
+fct_high_risk_orders = table_asset("gold", "fct_high_risk_orders", marts.fct_high_risk_orders)
 
 customer_assets = [
     fct_customer_metrics,

@@ -53,19 +53,7 @@ def _user_daily_spend(touched, customer_orders) -> DataFrame:
 
 @step(
     "gold_sales_by_order_date",
-    [
-        Table(
-            "gold", "fct_daily_sales",
-            "Completed orders per order date: order count, sales, average "
-            "order value, units, items per order, unique customers. Merged per landing day; a "
-            "date whose orders were all cancelled since keeps a row of zeros.",
-        ),
-        Table(
-            "gold", "fct_user_daily_spend",
-            "Completed spend and orders per customer per order date (a user spend "
-            "summary, adapted to orders). Merged per landing day.",
-        ),
-    ],
+    [Table("gold", "fct_daily_sales"), Table("gold", "fct_user_daily_spend")],
     # Silver is read at pinned Delta versions (and the versions last computed from), not as
     # loaded inputs.
     deps=[AssetKey(["silver", t]) for t in SOURCES],
@@ -161,19 +149,7 @@ def sales_forecast(fct_daily_sales: DataFrame):
     return forecast_df, meta
 
 
-fct_sales_forecast = table_asset(
-    "gold",
-    "fct_sales_forecast",
-    sales_forecast,
-    description="Next 30 days of sales from a least-squares model on trend and day of week; "
-    "the model's error on a held-out window is in the metadata.",
-)
-fct_finance_daily = table_asset(
-    "gold",
-    "fct_finance_daily",
-    marts.fct_finance_daily,
-    description="Finance mart by order date, category and payment method: revenue, "
-    "tax, discounts, profit, refunds, credit-card revenue.",
-)
+fct_sales_forecast = table_asset("gold", "fct_sales_forecast", sales_forecast)
+fct_finance_daily = table_asset("gold", "fct_finance_daily", marts.fct_finance_daily)
 
 sales_assets = [sales_by_order_date, fct_sales_forecast, fct_finance_daily]
