@@ -20,7 +20,8 @@ dates whose rows the restore changed).
 
 import datetime as dt
 import os
-from typing import Any, Sequence
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 import dagster as dg
 from pydantic import Field
@@ -139,33 +140,48 @@ class MaintenanceConfig(dg.Config):
     )
 
 
-@dg.op(description="OPTIMIZE and VACUUM every table (or the configured ones) that exists.")
+# Each table's observation is yielded as soon as it is maintained: a later table's failure
+# does not take the earlier tables' records with it.
+@dg.op(out={}, description="OPTIMIZE and VACUUM every table (or the configured ones) that exists.")
 def optimize_and_vacuum(
     context: dg.OpExecutionContext,
     config: MaintenanceConfig,
     spark: SparkResource,
     storage: LakehouseStorage,
-) -> None:
+) -> Iterator[dg.AssetObservation]:
     check_retention(config.retain_hours)
     session = spark.spark_session
+    failed: dict[str, str] = {}
     for table in config.tables or list(TABLES):
         layer, _, short = table.partition(".")
         path = storage.table_path(layer, short)
         if not table_exists(session, path):
             context.log.info(f"{table}: no table yet, nothing to maintain.")
             continue
-        with commit_metadata(session, context.run_id, {"maintenance": "optimize, vacuum"}):
-            spec = TABLES.get(table)
-            result = maintain_table(session, path, config.retain_hours, context.log,
-                                    spec.cluster_by if spec else ())
+        spec = TABLES.get(table)
+        try:
+            with commit_metadata(session, context.run_id, {"maintenance": "optimize, vacuum"}):
+                result = maintain_table(session, path, config.retain_hours, context.log,
+                                        spec.cluster_by if spec else ())
+        except Exception as exc:  # noqa: BLE001 - one broken table must not stop the others
+            failed[table] = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0][:300]}"
+            context.log.error(f"{table}: maintenance failed, the table is unchanged by it: "
+                              f"{failed[table]}")
+            continue
         context.log.info(
             f"{table}: {result['files_before']} -> {result['files_after']} files, "
             f"{result['files_vacuumed']} unreferenced files deleted."
         )
-        context.log_event(dg.AssetObservation(
+        yield dg.AssetObservation(
             asset_key=dg.AssetKey([layer, short]),
             metadata={k: dg.MetadataValue.int(v) for k, v in result.items()},
-        ))
+        )
+    if failed:
+        raise dg.Failure(
+            f"Maintenance failed for {len(failed)} table(s), every other table was maintained: "
+            + "; ".join(f"{t}: {why}" for t, why in failed.items()),
+            metadata={"failed_tables": dg.MetadataValue.json(failed)},
+        )
 
 
 @dg.job(

@@ -122,6 +122,26 @@ def test_a_table_without_its_declared_clustering_gets_it_and_keeps_its_rows(spar
     assert table_rows(spark, resources) == before
 
 
+def test_a_broken_table_fails_the_run_after_every_other_table_is_maintained(spark, resources):
+    run(resources, [events], DAYS[0], day_rows(DAYS[0]))
+    broken = resources["storage"].table_path("gold", "broken")
+    os.makedirs(os.path.join(broken, "_delta_log"))
+    with open(os.path.join(broken, "_delta_log", "00000000000000000000.json"), "w") as f:
+        f.write("not a Delta commit\n")
+
+    result = maintenance_job.execute_in_process(
+        run_config={"ops": {"optimize_and_vacuum": {"config": {
+            "tables": ["gold.broken", "silver.events"]}}}},
+        resources=resources, raise_on_error=False,
+    )
+
+    assert not result.success
+    assert observation(result)["rows"] == len(day_rows(DAYS[0]))  # maintained all the same
+    [failure] = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    message = failure.event_specific_data.error.message
+    assert "failed for 1 table(s)" in message and "gold.broken" in message
+
+
 def test_a_retention_below_the_safety_check_is_refused(spark, resources):
     run(resources, [events], DAYS[0], day_rows(DAYS[0]))
     with pytest.raises(RetentionTooShortError, match="below 168 hours"):
