@@ -1,6 +1,7 @@
 """Small files over a year of daily runs, with and without the nightly maintenance.
 
-``python -m benchmarks.small_files [--days 365] [--orders-per-day 300] [--maintain-every 1]``
+``python -m benchmarks.small_files [--days 365] [--orders-per-day 300] [--maintain-every 1]
+[--arm without|with]``
 
 A scaled-down equivalent of a year of daily pipeline runs, for the one thing that grows with
 the number of runs rather than with the rows: the files of the tables that MERGEs add to. Two
@@ -114,11 +115,15 @@ def table_marks(spark, path: str, since: dt.date, scratch: str, spec: TableSpec)
     }
 
 
-def run(days: int, orders_per_day: int, maintain_every: int, workdir: Path) -> dict:
+ARMS = ("without maintenance", "with maintenance")
+
+
+def run(days: int, orders_per_day: int, maintain_every: int, workdir: Path,
+        arms_run: tuple[str, ...] = ARMS) -> dict:
     spark = build_spark_session()
     log = logging.getLogger("small_files")
     arms = {}
-    for arm in ("without maintenance", "with maintenance"):
+    for arm in arms_run:
         storage = LakehouseStorage(lakehouse_root=str(workdir / arm.replace(" ", "_")))
         resources = build_resources(storage)
         paths = {name: storage.table_path(*name.split(".")) for name in SPECS}
@@ -193,12 +198,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--orders-per-day", type=int, default=300)
     parser.add_argument("--maintain-every", type=int, default=1)
+    parser.add_argument("--arm", choices=[a.split()[0] for a in ARMS],
+                        help="run one lakehouse only: 'without' or 'with' maintenance")
     parser.add_argument("--out", default="benchmarks/out/small_files.json")
     args = parser.parse_args(argv)
     if args.days < 30:
         parser.error("--days must be at least 30 (day 30 is the reference)")
     with tempfile.TemporaryDirectory(prefix="small_files_") as workdir:
-        result = run(args.days, args.orders_per_day, args.maintain_every, Path(workdir))
+        arms = tuple(a for a in ARMS if a.split()[0] == args.arm) if args.arm else ARMS
+        result = run(args.days, args.orders_per_day, args.maintain_every, Path(workdir), arms)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2, default=str))
