@@ -165,7 +165,7 @@ def optimize_and_vacuum(
                                         spec.cluster_by if spec else ())
         except Exception as exc:  # noqa: BLE001 - one broken table must not stop the others
             failed[table] = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0][:300]}"
-            context.log.error(f"{table}: maintenance failed, the table is unchanged by it: "
+            context.log.error(f"{table}: maintenance failed (its rows are as they were): "
                               f"{failed[table]}")
             continue
         context.log.info(
