@@ -28,7 +28,9 @@ def segments_with_charts(fct_customer_metrics):
 fct_customer_metrics = table_asset("gold", "fct_customer_metrics", customers.fct_customer_metrics)
 dim_customer_segments = table_asset("gold", "dim_customer_segments", segments_with_charts)
 fct_customer_insights = table_asset("gold", "fct_customer_insights", marts.fct_customer_insights)
-fct_marketing_customers = table_asset("gold", "fct_marketing_customers", marts.fct_marketing_customers)
+fct_marketing_customers = table_asset(
+    "gold", "fct_marketing_customers", marts.fct_marketing_customers
+)
 # Both read only the completed orders: one step.
 customer_value = tables_step("gold_customer_value", "gold", [
     ("fct_customer_spend_tiers", marts.fct_customer_spend_tiers),
