@@ -217,6 +217,23 @@ INT_CUSTOMER_ORDERS = {
     "items_count": "Order lines of the order.",
 }
 
+INT_CUSTOMER_SUMMARY = {
+    "customer_id": "Customer with at least one completed order (one row each).",
+    "order_count": "Completed orders.",
+    "total_spend": "Sum of order_total over completed orders (shipping included).",
+    "avg_order_value": "Average order_total of the completed orders.",
+    "first_order_date": "Date of the first completed order.",
+    "last_order_date": "Date of the last completed order.",
+    "active_months": "Distinct calendar months with a completed order.",
+    "order_value_volatility": "Standard deviation of order_total (null with one order).",
+    "max_order_value": "Largest order_total.",
+    "min_order_value": "Smallest order_total.",
+    "avg_days_between_orders": "Average days between consecutive completed orders (null with "
+    "one order).",
+    "order_dates": "Every completed order's date, ascending (for windows relative to the "
+    "analysis date).",
+}
+
 SALES_METRICS = {
     "orders_count": "Distinct completed orders containing the product.",
     "customers_count": "Distinct customers who bought the product in completed orders.",
@@ -526,6 +543,7 @@ COLUMN_DESCRIPTIONS: dict[str, dict[str, str]] = {
     "silver.quarantine_orders": _silver_quarantine("order_id"),
     "silver.quarantine_order_items": _silver_quarantine("order_item_id"),
     "silver.int_customer_orders": INT_CUSTOMER_ORDERS,
+    "silver.int_customer_summary": INT_CUSTOMER_SUMMARY,
     "silver.int_customer_rfm": {**RFM_CALC, **RFM_SCORES},
     "silver.int_product_metrics": {**PRODUCT_COLUMNS, **SALES_METRICS},
     "gold.fct_customer_metrics": FCT_CUSTOMER_METRICS,

@@ -38,6 +38,13 @@ class TableSpec:
     # False: the key rule is not run in the writing step (bronze is audited per landing file
     # against its ledger instead; the quality summary is keyed by construction).
     audit_keys: bool = True
+    # UPSERT only: a SQL condition on a written row ``s`` that removes its key from the table
+    # instead of writing the row.
+    remove_when: str | None = None
+
+    def __post_init__(self):
+        if self.remove_when and self.write != UPSERT:
+            raise ValueError(f"{self.name}: remove_when applies to UPSERT tables only.")
 
     @property
     def columns(self) -> dict[str, str]:
@@ -60,7 +67,7 @@ class TableSpec:
             return {}
         merge = {"merge_keys": list(self.keys), "cluster_by": list(self.cluster_by)}
         if self.write == UPSERT:
-            return merge
+            return {**merge, "remove_when": self.remove_when} if self.remove_when else merge
         merge["partition_expr"] = LANDING_DATE
         if self.write == LATEST_VERSION:
             merge["key_scope"] = "table"
@@ -118,6 +125,15 @@ TABLES: dict[str, TableSpec] = _declare(
     TableSpec(
         "silver.int_customer_orders", ("order_id",),
         description="One row per completed order with its subtotal, total and item count.",
+    ),
+    # Re-aggregated per landing day for the customers whose orders the day touched.
+    TableSpec(
+        "silver.int_customer_summary", ("customer_id",), UPSERT,
+        remove_when="s.order_count = 0",
+        description="Per customer with a completed order: completed orders, spend, average "
+        "order value, first and last order date, active months. Merged per landing day for "
+        "the customers the day's orders and items touched; a customer whose completed orders "
+        "are all gone leaves the table.",
     ),
     TableSpec(
         "silver.int_customer_rfm", ("customer_id",),

@@ -339,8 +339,9 @@ def test_concurrent_runs_on_different_partitions_both_succeed(spark, resources):
         {"merge_keys": ["event_id"], "partition_expr": "event_date"},
         {"merge_keys": ["event_id"], "partition_expr": "event_date", "key_scope": "table"},
         {"merge_keys": ["event_id"]},
+        {"merge_keys": ["event_id"], "remove_when": "s.amount = 0"},
     ],
-    ids=["replace-window", "key-scope-table", "upsert"],
+    ids=["replace-window", "key-scope-table", "upsert", "upsert-removing"],
 )
 def test_the_audited_preview_is_what_the_merge_writes(spark, tmp_path, meta):
     """Rules audit ``MergePlan.after_merge`` before the commit: for random stored tables and
@@ -371,3 +372,6 @@ def test_the_audited_preview_is_what_the_merge_writes(spark, tmp_path, meta):
         plan.merge(spark, source_df, path)
         written = sorted(tuple(r) for r in spark.read.format("delta").load(path).collect())
         assert preview == written, (seed, stored, source)
+        if "remove_when" in meta:  # a removing row takes its key out; the others are written
+            assert {r[0] for r in written}.isdisjoint(k for k, _, a in source if a == 0)
+            assert {r for r in source if r[2] != 0} <= set(written)

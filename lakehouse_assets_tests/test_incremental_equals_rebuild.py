@@ -20,7 +20,9 @@ writing that day's files into the landing zone first:
                versions (a changed shipping cost, o303's order date fixed to 03-03, the
                mistaken o203 cancellation removed, an item line removed, an item's quantity
                and price changed, a new order with items); the customers file is identical
-7. 2024-03-06  new orders (one pending), a header-only customers file
+7. 2024-03-06  new orders (one pending), a header-only customers file, and the
+               cancellation of o301, c8's only completed order (c8 has no completed order
+               left: its rows in the per-customer summary and marts must go)
 8. 2024-02-28  OUT-OF-ORDER BACKFILL, older than every built date: an older email of c1 and
                an older status (pending) of o104, which must both lose to the newer
                versions, a new customer and a new order
@@ -189,7 +191,9 @@ DAY6 = {
     "customers": CUSTOMERS,  # a day without new customers: header only
     "orders": ORDERS
     + "o601,c4,2024-03-06,completed,1.00,card\n"
-    "o602,c8,2024-03-06,pending,0.00,paypal\n",
+    "o602,c8,2024-03-06,pending,0.00,paypal\n"
+    # c8's only completed order is cancelled: c8 leaves every per-customer table of buyers.
+    "o301,c8,2024-03-03,cancelled,6.50,card\n",
     "order_items": ITEMS
     + "i6011,o601,p2,1,25.00\n"
     "i6012,o601,p5,1,8.00\n"
@@ -403,6 +407,7 @@ def test_incremental_build_equals_a_full_rebuild(spark, tmp_path):
     assert orders["o303"]["order_date"] == dt.date(2024, 3, 3)
     assert orders["o104"]["order_status"] == "completed"
     assert str(orders["g201"]["_landing_date"]) == D5
+    assert "c8" not in {r[0] for r in rebuilt.table("silver/int_customer_summary").collect()}
     customers = {r["customer_id"]: r for r in rebuilt.table("silver/stg_customers").collect()}
     assert customers["c1"]["email"] == "ann@example.com"
     assert customers["c2"]["email"] == "ben.ray@example.com"
@@ -413,7 +418,8 @@ def test_incremental_build_equals_a_full_rebuild(spark, tmp_path):
         f"only in the rebuild: {sorted(tables_b - tables_a)}"
     )
     # Every silver, gold and ML table of the lakehouse is compared.
-    assert {"silver/stg_orders", "silver/int_customer_orders", "gold/fct_daily_sales",
+    assert {"silver/stg_orders", "silver/int_customer_orders", "silver/int_customer_summary",
+            "gold/fct_daily_sales",
             "gold/fct_product_pairs", "ml/ml_customer_features"} <= tables_a
     assert not incremental.table("gold/fct_product_pairs").isEmpty()
 

@@ -17,7 +17,7 @@ from lakehouse_assets.tables import (
     table_spec,
 )
 
-MERGE_FIELDS = ("merge_keys", "partition_expr", "key_scope", "cluster_by")
+MERGE_FIELDS = ("merge_keys", "partition_expr", "key_scope", "cluster_by", "remove_when")
 
 
 def test_every_table_is_declared_once():
@@ -58,6 +58,9 @@ def test_write_modes_as_merge_metadata():
     assert TableSpec("x.t", keys).write_metadata == {}
     assert TableSpec("x.t", keys, UPSERT).write_metadata == {
         "merge_keys": ["a", "b"], "cluster_by": ["a", "b"],
+    }
+    assert TableSpec("x.t", keys, UPSERT, remove_when="s.n = 0").write_metadata == {
+        "merge_keys": ["a", "b"], "cluster_by": ["a", "b"], "remove_when": "s.n = 0",
     }
     assert TableSpec("x.t", keys, LANDING_DAYS).write_metadata == {
         "merge_keys": ["a", "b"], "partition_expr": "_landing_date",

@@ -3,7 +3,9 @@
 The ``stg_*`` tables are daily-partitioned by landing date and merged incrementally: a run
 of landing date D reads only bronze's D and touches only the keys re-sent on D, wherever
 their previous version lives (``key_scope="table"``); an older landing date never overwrites
-a newer version. The ``int_*`` tables are small and recomputed from silver in one write.
+a newer version. ``int_customer_orders``, ``int_customer_rfm`` (from the per-customer summary,
+which ``assets.gold.sales.orders_touched_by_day`` merges per landing day) and
+``int_product_metrics`` are replaced whole.
 """
 
 from dagster import AssetExecutionContext, AssetIn, AssetKey, MetadataValue, Output

@@ -16,7 +16,9 @@ on the asset's definition metadata:
   partitions (a record re-sent on a later landing date): the MERGE matches on the key alone,
   and a row is only replaced by a version from the same or a later partition, so a backfill of
   an old date never overwrites newer data.
-  Without ``partition_expr`` the output upserts the keys it carries (see ``MergePlan``).
+  Without ``partition_expr`` the output upserts the keys it carries (see ``MergePlan``);
+  with ``remove_when`` (a SQL condition on the output's rows) a row meeting it removes its key
+  from the table instead (a customer whose last completed order was cancelled).
   An output may also replace whole partitions outside its window: the dates it lists in its
   ``revisited_landing_dates`` output metadata (silver order items re-classified because their
   order changed on another landing day) are replaced exactly as the window is.
@@ -178,6 +180,9 @@ class MergePlan:
       version whose ``partition_expr`` is the same or later).
     * ``cluster_by``: the table's liquid clustering columns, declared when the first write
       creates it (MERGE and replaceWhere keep them; OPTIMIZE clusters by them).
+    * ``remove_when`` (upsert only): a SQL condition on an output row, named ``s``
+      (``s.order_count = 0``); such a row is not written and removes the stored row of its key. An upsert that recomputes some keys can
+      so say that a key has no row any more.
 
     Tables are not partitioned on disk: a daily partition of this project holds kilobytes,
     and one Parquet file per day and table made a 190-day build write ~20x slower (measured:
@@ -195,6 +200,7 @@ class MergePlan:
     # Partition dates outside [start, end) that the output replaces as well.
     revisited: tuple[dt.date, ...] = ()
     cluster_by: tuple[str, ...] = ()
+    remove_when: str | None = None
 
     @classmethod
     def from_metadata(
@@ -221,6 +227,9 @@ class MergePlan:
             )
         if revisited and not partition_expr:
             raise ValueError(f"Asset {name} revisits partitions but declares no partition_expr.")
+        remove_when = meta.get("remove_when")
+        if remove_when and partition_expr:
+            raise ValueError(f"Asset {name}: remove_when applies to upserts (no partition_expr).")
         return cls(
             name=name,
             merge_keys=merge_keys,
@@ -230,12 +239,23 @@ class MergePlan:
             end=end,
             revisited=tuple(sorted(set(revisited))),
             cluster_by=tuple(meta.get("cluster_by") or ()),
+            remove_when=remove_when,
         )
 
     @property
     def replaces_window(self) -> bool:
         """The output is the whole content of its window (keys do not leave their partition)."""
         return bool(self.partition_expr) and self.key_scope == "partition"
+
+    def removed(self) -> str:
+        """The MERGE's predicate of an output row ``s`` that removes its key (never null)."""
+        return f"coalesce(({self.remove_when}), false)" if self.remove_when else "false"
+
+    def kept(self, source: Any) -> Any:
+        """The output rows that are written (those not removing their key)."""
+        if not self.remove_when:
+            return source
+        return source.alias("s").where(f"NOT {self.removed()}").select(*source.columns)
 
     @property
     def required_columns(self) -> list[str]:
@@ -296,14 +316,14 @@ class MergePlan:
         from pyspark.sql import functions as F
 
         if stored is None:
-            return source
+            return self.kept(source)
         keys = list(self.merge_keys)
 
         def union(*parts: Any) -> Any:
             return reduce(lambda a, b: a.unionByName(b, allowMissingColumns=True), parts)
 
-        if not self.partition_expr:  # upsert: the output's keys replace theirs
-            return union(stored.join(source.select(*keys), keys, "left_anti"), source)
+        if not self.partition_expr:  # upsert: the output's keys replace (or remove) theirs
+            return union(stored.join(source.select(*keys), keys, "left_anti"), self.kept(source))
         if self.replaces_window:
             return union(stored.where(f"NOT ({self.window()})"), source)
         # key_scope="table": a key matches wherever it lives; the newer partition wins, and a
@@ -336,7 +356,7 @@ class MergePlan:
     def merge(self, spark: Any, source: Any, path: str) -> None:
         """One MERGE commit (or the table's first write)."""
         if not table_exists(spark, path):
-            create_table(spark, source, path, self.cluster_by)
+            create_table(spark, self.kept(source), path, self.cluster_by)
             return
         stored = spark.read.format("delta").load(path)
         target_types = {f.name: f.dataType for f in stored.schema.fields}
@@ -371,7 +391,12 @@ class MergePlan:
             # the output's version (the key's latest remaining one) takes its place.
             p = self.partition_expr
             changed = f"({changed}) AND (s.`{p}` >= t.`{p}` OR {self.window('t')})"
-        clauses = [f"WHEN MATCHED AND ({changed}) THEN UPDATE SET *", "WHEN NOT MATCHED THEN INSERT *"]
+        update = f"WHEN MATCHED AND ({changed}) THEN UPDATE SET *"
+        clauses = [update, "WHEN NOT MATCHED THEN INSERT *"]
+        if self.remove_when:  # the first clause that matches applies
+            removed = self.removed()
+            clauses = [f"WHEN MATCHED AND {removed} THEN DELETE", update,
+                       f"WHEN NOT MATCHED AND NOT {removed} THEN INSERT *"]
         if self.partition_expr:
             clauses.append(f"WHEN NOT MATCHED BY SOURCE AND ({self.window('t')}) THEN DELETE")
         sql_over(spark, source, f"MERGE WITH SCHEMA EVOLUTION INTO {delta_path(path)} t "

@@ -1,4 +1,5 @@
-"""Intermediate layer: int_customer_orders, int_customer_rfm and product metrics.
+"""Intermediate layer: int_customer_orders, the per-customer summary, int_customer_rfm and
+product metrics.
 
 Spark SQL close to the original design, run with `spark.sql(query, name=DataFrame)` so the inputs are bound
 as anonymous views (no shared temp-view names). Fixes against the original design are commented in place.
@@ -40,19 +41,64 @@ def int_customer_orders(stg_orders: DataFrame, stg_order_items: DataFrame) -> Da
     )
 
 
-def analysis_date(int_customer_orders: DataFrame) -> DataFrame:
-    """One row, one column `analysis_date`: the latest completed order date (null if none).
+def analysis_date(orders: DataFrame, column: str = "order_date") -> DataFrame:
+    """One row, one column `analysis_date`: the latest completed order date (null if none),
+    from int_customer_orders (``order_date``) or the customer summary (``last_order_date``).
 
     Replaces the original design's CURRENT_DATE; cross join it where an "as of" date is needed.
     """
+    return orders.sparkSession.sql(
+        f"SELECT MAX(`{column}`) AS analysis_date FROM {{orders}}", orders=orders
+    )
+
+
+def customer_summary(int_customer_orders: DataFrame) -> DataFrame:
+    """Per customer with a completed order, everything that does not depend on the analysis
+    date: what the per-customer tables are computed from without reading the order history.
+
+    Columns: customer_id, order_count, total_spend, avg_order_value (AVG of order_total),
+    first_order_date, last_order_date, active_months (distinct calendar months with an order),
+    order_value_volatility (STDDEV of order_total), max_order_value, min_order_value,
+    avg_days_between_orders, order_dates (every completed order's date, ascending: what a
+    window relative to the analysis date counts).
+    """
+    # Fix: the original design nests LAG (a window) inside AVG (an aggregate), which Spark
+    # rejects; the gaps are computed per order first and averaged outside.
     return int_customer_orders.sparkSession.sql(
-        "SELECT MAX(order_date) AS analysis_date FROM {int_customer_orders}",
+        """
+        WITH order_gaps AS (
+            SELECT
+                *,
+                DATEDIFF(
+                    order_date,
+                    LAG(order_date) OVER (PARTITION BY customer_id ORDER BY order_date, order_id)
+                ) AS days_since_previous_order
+            FROM {int_customer_orders}
+        )
+
+        SELECT
+            customer_id,
+            COUNT(DISTINCT order_id) AS order_count,
+            SUM(order_total) AS total_spend,
+            AVG(order_total) AS avg_order_value,
+            MIN(order_date) AS first_order_date,
+            MAX(order_date) AS last_order_date,
+            COUNT(DISTINCT TRUNC(order_date, 'MM')) AS active_months,
+            STDDEV(order_total) AS order_value_volatility,
+            MAX(order_total) AS max_order_value,
+            MIN(order_total) AS min_order_value,
+            AVG(days_since_previous_order) AS avg_days_between_orders,
+            ARRAY_SORT(COLLECT_LIST(order_date)) AS order_dates
+        FROM order_gaps
+        GROUP BY customer_id
+        """,
         int_customer_orders=int_customer_orders,
     )
 
 
-def int_customer_rfm(int_customer_orders: DataFrame) -> DataFrame:
-    """RFM per customer with at least one completed order.
+def int_customer_rfm(int_customer_summary: DataFrame) -> DataFrame:
+    """RFM per customer with at least one completed order, from the customer summary and the
+    analysis date (one pass over the summary, never over the orders).
 
     Columns: customer_id, recency_days, frequency, monetary_value, avg_order_value,
     first_order_date, last_order_date, customer_tenure_days, recency_score, frequency_score,
@@ -60,21 +106,20 @@ def int_customer_rfm(int_customer_orders: DataFrame) -> DataFrame:
     """
     # Fixes: the original design writes DATEDIFF('day', a, b) (a quoted unit is a parse error in Spark) and
     # sums the score aliases in the SELECT that defines them; the scores get their own CTE.
-    return int_customer_orders.sparkSession.sql(
+    return int_customer_summary.sparkSession.sql(
         """
         WITH rfm_calc AS (
             SELECT
-                co.customer_id,
-                DATEDIFF(ad.analysis_date, MAX(co.order_date)) AS recency_days,
-                COUNT(DISTINCT co.order_id) AS frequency,
-                SUM(co.order_total) AS monetary_value,
-                AVG(co.order_total) AS avg_order_value,
-                MIN(co.order_date) AS first_order_date,
-                MAX(co.order_date) AS last_order_date,
-                DATEDIFF(MAX(co.order_date), MIN(co.order_date)) AS customer_tenure_days
-            FROM {int_customer_orders} co
+                s.customer_id,
+                DATEDIFF(ad.analysis_date, s.last_order_date) AS recency_days,
+                s.order_count AS frequency,
+                s.total_spend AS monetary_value,
+                s.avg_order_value,
+                s.first_order_date,
+                s.last_order_date,
+                DATEDIFF(s.last_order_date, s.first_order_date) AS customer_tenure_days
+            FROM {int_customer_summary} s
             CROSS JOIN {analysis_date} ad
-            GROUP BY co.customer_id, ad.analysis_date
         ),
 
         rfm_scores AS (
@@ -110,8 +155,8 @@ def int_customer_rfm(int_customer_orders: DataFrame) -> DataFrame:
             CONCAT(recency_score, frequency_score, monetary_score) AS rfm_segment_code
         FROM rfm_scores
         """,
-        int_customer_orders=int_customer_orders,
-        analysis_date=analysis_date(int_customer_orders),
+        int_customer_summary=int_customer_summary,
+        analysis_date=analysis_date(int_customer_summary, "last_order_date"),
     )
 
 

@@ -27,7 +27,7 @@ from lakehouse_assets.transforms.sales import (
 
 
 def fct_customer_insights(
-    int_customer_orders: DataFrame, dim_customer_segments: DataFrame
+    int_customer_summary: DataFrame, dim_customer_segments: DataFrame
 ) -> DataFrame:
     """Per customer with completed orders.
 
@@ -37,7 +37,7 @@ def fct_customer_insights(
     """
     segments = dim_customer_segments.select("customer_id", "customer_segment")
     return (
-        customer_order_summary(int_customer_orders)
+        customer_order_summary(int_customer_summary)
         .join(segments, "customer_id", "left")
         .select(
             "customer_id",
@@ -70,7 +70,7 @@ def fct_marketing_customers(
     stg_orders: DataFrame,
     stg_order_items: DataFrame,
     stg_products: DataFrame,
-    int_customer_orders: DataFrame,
+    int_customer_summary: DataFrame,
     dim_customer_segments: DataFrame,
 ) -> DataFrame:
     """Marketing mart: one row per customer with a completed order and a
@@ -93,7 +93,7 @@ def fct_marketing_customers(
     customers = stg_customers.select("customer_id", "email", "country", "city", "age")
     segments = dim_customer_segments.select("customer_id", "customer_segment")
     return (
-        customer_order_summary(int_customer_orders)
+        customer_order_summary(int_customer_summary)
         .join(customers, "customer_id")
         .join(segments, "customer_id", "left")
         .join(categories_bought, "customer_id", "left")
@@ -186,14 +186,14 @@ def fct_finance_daily(
     )
 
 
-def fct_customer_spend_tiers(int_customer_orders: DataFrame) -> DataFrame:
+def fct_customer_spend_tiers(int_customer_summary: DataFrame) -> DataFrame:
     """A spend tier per customer (docs/business-rules.md#spend-tiers).
 
     Columns: customer_id, customer_segment ('Premium' if total_spend > 10000, 'Gold' > 5000,
     'Silver' > 1000, else 'Bronze'; strict >, as in the original design, so exactly 10000 is 'Gold'),
     total_spend, avg_order_value, frequency (completed orders).
     """
-    summary = customer_order_summary(int_customer_orders)
+    summary = customer_order_summary(int_customer_summary)
     spend = F.col("total_spend")
     tier = (
         F.when(spend > 10000, "Premium")
@@ -210,7 +210,7 @@ def fct_customer_spend_tiers(int_customer_orders: DataFrame) -> DataFrame:
     )
 
 
-def fct_customer_ltv(int_customer_orders: DataFrame) -> DataFrame:
+def fct_customer_ltv(int_customer_summary: DataFrame) -> DataFrame:
     """Customer lifetime value (docs/business-rules.md#ltv).
 
     Columns: customer_id, total_revenue, total_orders, first_purchase, last_purchase,
@@ -228,7 +228,7 @@ def fct_customer_ltv(int_customer_orders: DataFrame) -> DataFrame:
         F.lit(0), F.lit(1) - F.col("months_since_last_purchase") / F.expr("12.0")
     )
     return (
-        customer_order_summary(int_customer_orders)
+        customer_order_summary(int_customer_summary)
         .withColumn("months_since_last_purchase", months_since_last)
         .select(
             "customer_id",

@@ -2,7 +2,7 @@
 
 Fixes against the original design:
 * avg_days_between_orders: the original design nests LAG (a window) inside AVG (an aggregate), which Spark
-  rejects; the gaps are computed per order in a subquery and averaged outside.
+  rejects; the per-customer summary computes the gaps per order and averages them.
 * CURRENT_DATE -> the analysis date (latest completed order date), so features are reproducible
   and consistent with recency_days; feature_generated_at (wall clock) is dropped.
 * DATEDIFF('day', ...) / DATEADD('day', ...) / `:: DOUBLE` are not Spark SQL: datediff,
@@ -17,9 +17,10 @@ from lakehouse_assets.transforms.intermediate import analysis_date
 
 
 def ml_customer_features(
-    fct_customer_metrics: DataFrame, int_customer_orders: DataFrame
+    fct_customer_metrics: DataFrame, int_customer_summary: DataFrame
 ) -> DataFrame:
-    """One row per customer of fct_customer_metrics (customers without orders kept).
+    """One row per customer of fct_customer_metrics (customers without orders kept), from the
+    customer metrics and the per-customer summary (never the order history).
 
     Columns: customer_id, is_churn_risk, country, account_age_days, recency_days, frequency,
     monetary_value, avg_order_value, recency_score, frequency_score, monetary_score,
@@ -30,40 +31,28 @@ def ml_customer_features(
     """
     return fct_customer_metrics.sparkSession.sql(
         """
-        WITH order_gaps AS (
+        WITH customer_behavior AS (
             SELECT
-                customer_id,
-                order_date,
-                order_total,
-                DATEDIFF(
-                    order_date,
-                    LAG(order_date) OVER (PARTITION BY customer_id ORDER BY order_date, order_id)
-                ) AS days_since_previous_order
-            FROM {int_customer_orders}
-        ),
-
-        customer_behavior AS (
-            SELECT
-                og.customer_id,
-                STDDEV(og.order_total) AS order_value_volatility,
-                MAX(og.order_total) AS max_order_value,
-                MIN(og.order_total) AS min_order_value,
-                AVG(og.days_since_previous_order) AS avg_days_between_orders,
+                s.customer_id,
+                s.order_value_volatility,
+                s.max_order_value,
+                s.min_order_value,
+                s.avg_days_between_orders,
                 -- orders in the last 90 days / orders in the 90 days before (null if none)
                 CASE
-                    WHEN COUNT(*) >= 3 THEN
+                    WHEN s.order_count >= 3 THEN
                         try_divide(
-                            CAST(SUM(CASE WHEN og.order_date >= DATE_SUB(ad.analysis_date, 90)
-                                          THEN 1 ELSE 0 END) AS DOUBLE),
-                            NULLIF(SUM(CASE WHEN og.order_date >= DATE_SUB(ad.analysis_date, 180)
-                                             AND og.order_date < DATE_SUB(ad.analysis_date, 90)
-                                            THEN 1 ELSE 0 END), 0)
+                            CAST(SIZE(FILTER(s.order_dates,
+                                             d -> d >= DATE_SUB(ad.analysis_date, 90)))
+                                 AS DOUBLE),
+                            NULLIF(SIZE(FILTER(s.order_dates,
+                                               d -> d >= DATE_SUB(ad.analysis_date, 180)
+                                                    AND d < DATE_SUB(ad.analysis_date, 90))), 0)
                         )
                     ELSE NULL
                 END AS order_trend_ratio
-            FROM order_gaps og
+            FROM {int_customer_summary} s
             CROSS JOIN {analysis_date} ad
-            GROUP BY og.customer_id, ad.analysis_date
         )
 
         SELECT
@@ -101,6 +90,6 @@ def ml_customer_features(
         LEFT JOIN customer_behavior cb ON cm.customer_id = cb.customer_id
         """,
         fct_customer_metrics=fct_customer_metrics,
-        int_customer_orders=int_customer_orders,
-        analysis_date=analysis_date(int_customer_orders),
+        int_customer_summary=int_customer_summary,
+        analysis_date=analysis_date(int_customer_summary, "last_order_date"),
     )

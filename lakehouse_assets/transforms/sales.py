@@ -85,24 +85,20 @@ def order_lines(
     )
 
 
-def customer_order_summary(int_customer_orders: DataFrame) -> DataFrame:
-    """Per customer over completed orders: the building block of every customer mart.
+def customer_order_summary(int_customer_summary: DataFrame) -> DataFrame:
+    """Per customer with completed orders: the building block of every customer mart.
 
     Columns: customer_id, total_spend (unrounded decimal sum of order_total), order_count,
     avg_order_value (total_spend / order_count, unrounded), first_order_date,
     last_order_date, active_months (distinct calendar months with an order), analysis_date.
     """
     return (
-        int_customer_orders.groupBy("customer_id")
-        .agg(
-            F.sum("order_total").alias("total_spend"),
-            F.countDistinct("order_id").alias("order_count"),
-            F.min("order_date").alias("first_order_date"),
-            F.max("order_date").alias("last_order_date"),
-            F.countDistinct(F.trunc("order_date", "month")).alias("active_months"),
+        int_customer_summary.select(
+            "customer_id", "total_spend", "order_count", "first_order_date", "last_order_date",
+            "active_months",
         )
         .withColumn("avg_order_value", F.try_divide("total_spend", "order_count"))
-        .crossJoin(analysis_date(int_customer_orders))
+        .crossJoin(analysis_date(int_customer_summary, "last_order_date"))
     )
 
 

@@ -7,6 +7,7 @@ from decimal import Decimal as D
 
 from lakehouse_assets.transforms.intermediate import (
     analysis_date,
+    customer_summary,
     int_customer_orders,
     int_customer_rfm,
     int_product_metrics,
@@ -99,7 +100,7 @@ def test_int_customer_rfm_score_boundaries(spark):
     orders("cI", [181], ["50.00"])  # R1 F1 M1
     int_orders = spark.createDataFrame(rows, INT_CUSTOMER_ORDERS_DDL)
 
-    rfm = int_customer_rfm(int_orders)
+    rfm = int_customer_rfm(customer_summary(int_orders))
 
     assert rfm.columns == [
         "customer_id", "recency_days", "frequency", "monetary_value", "avg_order_value",

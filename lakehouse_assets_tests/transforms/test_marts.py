@@ -10,6 +10,7 @@ from decimal import Decimal
 
 import pytest
 
+from lakehouse_assets.transforms.intermediate import customer_summary
 from lakehouse_assets.transforms.marts import (
     age_group,
     fct_customer_insights,
@@ -59,7 +60,7 @@ def tables(spark):
 
 def test_customer_insights(tables):
     insights = rows_by(
-        fct_customer_insights(tables["int_customer_orders"], tables["dim_customer_segments"]),
+        fct_customer_insights(tables["int_customer_summary"], tables["dim_customer_segments"]),
         "customer_id",
     )
     # Analysis date = 2024-01-03 (latest completed order); C3 has no completed order.
@@ -80,7 +81,7 @@ def test_marketing_customers(tables):
             tables["stg_orders"],
             tables["stg_order_items"],
             tables["stg_products"],
-            tables["int_customer_orders"],
+            tables["int_customer_summary"],
             tables["dim_customer_segments"],
         ),
         "customer_id",
@@ -146,7 +147,7 @@ def test_customer_spend_tiers_boundaries(spark):
             for i, t in enumerate(ts)
         ],
     )
-    tiers = rows_by(fct_customer_spend_tiers(orders), "customer_id")
+    tiers = rows_by(fct_customer_spend_tiers(customer_summary(orders)), "customer_id")
     assert {c: r["customer_segment"] for c, r in tiers.items()} == {
         "C1": "Gold",  # exactly 10000: not > 10000
         "C2": "Premium",
@@ -174,7 +175,7 @@ def test_customer_ltv_to_analysis_date(spark):
             dict(order_id="f", customer_id="L4", order_date="2024-01-16", order_total="60.00"),
         ],
     )
-    ltv = rows_by(fct_customer_ltv(orders), "customer_id")  # analysis date 2024-07-15
+    ltv = rows_by(fct_customer_ltv(customer_summary(orders)), "customer_id")  # analysis date 2024-07-15
     assert ltv["L1"] == dict(
         customer_id="L1", total_revenue=Decimal("300.00"), total_orders=3,
         first_purchase=dt.date(2024, 1, 10), last_purchase=dt.date(2024, 4, 15),

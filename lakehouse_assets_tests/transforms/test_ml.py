@@ -9,7 +9,7 @@ from decimal import Decimal as D
 import pytest
 
 from lakehouse_assets.transforms.customers import fct_customer_metrics
-from lakehouse_assets.transforms.intermediate import int_customer_rfm
+from lakehouse_assets.transforms.intermediate import customer_summary, int_customer_rfm
 from lakehouse_assets.transforms.ml import ml_customer_features
 
 AS_OF = date(2024, 6, 30)  # the latest completed order below: the analysis date
@@ -48,9 +48,10 @@ def test_ml_customer_features(spark):
         ],
         STG_CUSTOMERS_DDL,
     )
-    fct = fct_customer_metrics(stg_customers, int_customer_rfm(int_orders))
+    summary = customer_summary(int_orders)
+    fct = fct_customer_metrics(stg_customers, int_customer_rfm(summary))
 
-    features = ml_customer_features(fct, int_orders)
+    features = ml_customer_features(fct, summary)
 
     assert features.columns == [
         "customer_id", "is_churn_risk", "country", "account_age_days", "recency_days",

@@ -20,6 +20,7 @@ from decimal import Decimal
 
 import pytest
 
+from lakehouse_assets.transforms.intermediate import customer_summary
 from lakehouse_assets.transforms.sales import (
     daily_sales_for_dates,
     fct_daily_sales,
@@ -176,6 +177,9 @@ def shop(spark) -> dict:
         "stg_order_items": items_df(spark, SHOP_ITEMS),
         "stg_products": make_df(spark, STG_PRODUCTS, SHOP_PRODUCTS),
         "int_customer_orders": int_customer_orders_df(spark, SHOP_ORDERS, SHOP_ITEMS),
+        "int_customer_summary": customer_summary(
+            int_customer_orders_df(spark, SHOP_ORDERS, SHOP_ITEMS)
+        ),
     }
 
 

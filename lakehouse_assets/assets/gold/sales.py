@@ -1,13 +1,16 @@
-"""Gold sales marts: daily sales and per-customer daily spend merged per landing day, the
-sales forecast, and the finance mart.
+"""Gold sales marts: the tables merged per landing day, the sales forecast, and the finance
+mart.
 
-``fct_daily_sales`` and ``fct_user_daily_spend`` are keyed by order date but fed by landing
-days: a run of landing date D recomputes exactly the order dates that D's orders and items
-touch (a status change landing on D updates its order's date, wherever it is) and upserts
-them; the cost follows the day, not the history. A correction that moves an order off a date
-(a fixed order date, a dropped line) is found by comparing with silver as the table's last
-computation saw it (Delta time travel to the silver versions its last commits recorded), so the
-date it left is recomputed too. Without that record (a first run), every date is computed.
+One step, ``orders_touched_by_day``, writes the tables keyed by what a landing day's orders
+touch: ``fct_daily_sales`` and ``fct_user_daily_spend`` (keyed by order date) and the
+per-customer summary ``silver.int_customer_summary``. A run of landing date D recomputes
+exactly the order dates and customers that D's orders and items touch (a status change
+landing on D updates its order's date and customer, wherever they are) and upserts them; the
+cost follows the day, not the history. A correction that moves an order off a date or a
+customer (a fixed order date, a dropped line) is found by comparing with silver as the
+tables' last computation saw it (Delta time travel to the silver versions their last commits
+recorded), so what it left is recomputed too. Without that record (a first run), everything
+is computed.
 """
 
 from dagster import AssetKey, MetadataValue, Output
@@ -31,17 +34,24 @@ from lakehouse_assets.transforms.incremental import (
     touched_orders,
 )
 
-# The silver tables both are computed from (read at pinned Delta versions), and the two tables.
+# The silver tables all three are computed from (read at pinned Delta versions), and the tables.
 SOURCES = ("stg_orders", "stg_order_items")
 ORDER_SOURCES = [f"silver.{t}" for t in SOURCES]
-TABLES = ("fct_daily_sales", "fct_user_daily_spend")
-# The key of the silver versions in the record each commit of both tables keeps.
+TABLES = (
+    Table("gold", "fct_daily_sales"),
+    Table("gold", "fct_user_daily_spend"),
+    Table("silver", "int_customer_summary"),
+)
+# The key of the silver versions in the record each commit of the tables keeps.
 COMPUTED_FROM = "computed_from_silver_versions"
 
 
 def _user_daily_spend(touched, customer_orders) -> DataFrame:
     # Every touched (customer, day) gets a row, zero when its orders were cancelled since.
-    pairs = touched.where("customer_id IS NOT NULL").select("customer_id", "order_date").distinct()
+    pairs = (
+        touched.where("customer_id IS NOT NULL AND order_date IS NOT NULL")
+        .select("customer_id", "order_date").distinct()
+    )
     spend = sales.fct_user_daily_spend(customer_orders)
     return pairs.join(spend, ["customer_id", "order_date"], "left").select(
         "customer_id",
@@ -51,16 +61,31 @@ def _user_daily_spend(touched, customer_orders) -> DataFrame:
     )
 
 
+def _customer_summary(touched: DataFrame, current: SilverOrders) -> DataFrame:
+    """The summary of every touched customer from all their orders; a customer without a
+    completed order any more gets ``order_count`` 0, which removes its row."""
+    customers = touched.where("customer_id IS NOT NULL").select("customer_id").distinct()
+    orders = current.orders.join(customers, "customer_id", "left_semi")
+    items = current.items.join(orders.select("order_id"), "order_id", "left_semi")
+    summary = intermediate.customer_summary(intermediate.int_customer_orders(orders, items))
+    return customers.join(summary, "customer_id", "left").select(
+        "customer_id",
+        F.coalesce("order_count", F.lit(0).cast("long")).alias("order_count"),
+        *[c for c in summary.columns if c not in ("customer_id", "order_count")],
+    )
+
+
 @step(
-    "gold_sales_by_order_date",
-    [Table("gold", "fct_daily_sales"), Table("gold", "fct_user_daily_spend")],
+    "orders_touched_by_day",
+    TABLES,
     # Silver is read at pinned Delta versions (and the versions last computed from), not as
     # loaded inputs.
     deps=[AssetKey(["silver", t]) for t in SOURCES],
     partitioned=True,
 )
-def sales_by_order_date(context) -> dict:
-    """Both tables for the order dates the run's landing days touch, from one read."""
+def orders_touched_by_day(context) -> dict:
+    """The three tables for the order dates and customers the run's landing days touch, from
+    one read of silver."""
     session = context.resources.spark.spark_session
     storage = context.resources.storage
     window = context.partition_time_window
@@ -69,8 +94,9 @@ def sales_by_order_date(context) -> dict:
     previous = _silver_last_computed_from(session, storage, window)
     if previous is None:
         # First run, or a table whose last commit does not say what it was computed from:
-        # every order date, plus every date and customer-day the tables hold.
-        touched = _every_order_date(session, storage, current)
+        # every order date and customer, plus every date, customer-day and customer the tables
+        # hold.
+        touched = _everything(session, storage, current)
     else:
         touched = touched_orders(current, previous)
     orders, items = orders_on_touched_dates(touched, current.orders, current.items)
@@ -85,6 +111,7 @@ def sales_by_order_date(context) -> dict:
         "fct_user_daily_spend": Output(with_layer_metadata(
             _user_daily_spend(touched, customer_orders), "gold", ORDER_SOURCES
         ), metadata=metadata),
+        "int_customer_summary": Output(_customer_summary(touched, current), metadata=metadata),
     }
 
 
@@ -101,16 +128,16 @@ def _silver_orders(session, storage, versions: dict, window) -> SilverOrders:
 
 
 def _silver_last_computed_from(session, storage, window) -> SilverOrders | None:
-    """Silver as both tables' last commits were computed from it, if they agree on the
+    """Silver as the tables' last commits were computed from it, if they agree on the
     versions and those are still readable (a vacuumed version is not)."""
     recorded = []
     for table in TABLES:
-        path = storage.table_path("gold", table)
+        path = storage.table_path(table.layer, table.name)
         if not table_exists(session, path):
             return None
         recorded.append(commit_record(last_commit(session, path)[1]).get(COMPUTED_FROM))
     versions = recorded[0]
-    if not versions or recorded[1] != versions or set(versions) != set(SOURCES):
+    if not versions or any(r != versions for r in recorded) or set(versions) != set(SOURCES):
         return None
     try:
         previous = _silver_orders(session, storage, versions, window)
@@ -121,19 +148,23 @@ def _silver_last_computed_from(session, storage, window) -> SilverOrders | None:
     return previous
 
 
-def _every_order_date(session, storage, current: SilverOrders) -> DataFrame:
+def _everything(session, storage, current: SilverOrders) -> DataFrame:
+    """Every order of silver, and every order date, customer-day and customer the tables
+    hold (which no order may have any more), as touched rows."""
     touched = current.orders.select(*TOUCHED_COLUMNS)
-    stored = read_table(session, storage.table_path("gold", "fct_user_daily_spend"))
-    if stored is not None:  # customer-days the table holds that no order may have any more
-        touched = touched.unionByName(
-            stored.select(F.lit(None).cast("string").alias("order_id"), "customer_id", "order_date")
-        )
-    daily = read_table(session, storage.table_path("gold", "fct_daily_sales"))
-    if daily is not None:
-        touched = touched.unionByName(daily.select(
-            F.lit(None).cast("string").alias("order_id"),
-            F.lit(None).cast("string").alias("customer_id"), "order_date",
-        ))
+    none = F.lit(None).cast("string")
+    held = {
+        "fct_user_daily_spend": lambda t: t.select(none.alias("order_id"), "customer_id",
+                                                   "order_date"),
+        "fct_daily_sales": lambda t: t.select(none.alias("order_id"),
+                                              none.alias("customer_id"), "order_date"),
+        "int_customer_summary": lambda t: t.select(none.alias("order_id"), "customer_id",
+                                                   F.lit(None).cast("date").alias("order_date")),
+    }
+    for table in TABLES:
+        stored = read_table(session, storage.table_path(table.layer, table.name))
+        if stored is not None:
+            touched = touched.unionByName(held[table.name](stored))
     return touched.distinct()
 
 
@@ -152,4 +183,4 @@ def sales_forecast(fct_daily_sales: DataFrame):
 fct_sales_forecast = table_asset("gold", "fct_sales_forecast", sales_forecast)
 fct_finance_daily = table_asset("gold", "fct_finance_daily", marts.fct_finance_daily)
 
-sales_assets = [sales_by_order_date, fct_sales_forecast, fct_finance_daily]
+sales_assets = [orders_touched_by_day, fct_sales_forecast, fct_finance_daily]
