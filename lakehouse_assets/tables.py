@@ -122,11 +122,16 @@ TABLES: dict[str, TableSpec] = _declare(
         )
         for d in DATASETS
     ],
+    # Merged per landing day for the orders, order dates and customers the day touched
+    # (assets.by_landing_day). A completed order always has a customer: the step sends an
+    # order that is no longer completed without one, which removes its row.
     TableSpec(
-        "silver.int_customer_orders", ("order_id",),
-        description="One row per completed order with its subtotal, total and item count.",
+        "silver.int_customer_orders", ("order_id",), UPSERT,
+        remove_when="s.customer_id IS NULL",
+        description="One row per completed order with its subtotal, total and item count. "
+        "Merged per landing day for the orders the day touched; an order no longer completed "
+        "leaves the table.",
     ),
-    # Re-aggregated per landing day for the customers whose orders the day touched.
     TableSpec(
         "silver.int_customer_summary", ("customer_id",), UPSERT,
         remove_when="s.order_count = 0",
@@ -198,7 +203,7 @@ TABLES: dict[str, TableSpec] = _declare(
         description="Products bought together in at least 5 completed orders, with support, "
         "confidence and lift.",
     ),
-    # Keyed by order date and merged per landing day (assets.gold.sales).
+    # Keyed by order date and merged per landing day (assets.by_landing_day).
     TableSpec(
         "gold.fct_daily_sales", ("order_date",), UPSERT,
         description="Completed orders per order date: order count, sales, average order value, "

@@ -31,12 +31,13 @@ def test_a_new_bronze_day_makes_silver_then_gold_follow():
     # counts a parent requested in the same tick as updated), nothing unrelated.
     assert result.get_requested_partitions(AssetKey(["silver", "stg_orders"])) == {DAY}
     assert result.get_requested_partitions(AssetKey(["gold", "fct_daily_sales"])) == {DAY}
+    assert result.get_requested_partitions(AssetKey(["silver", "int_customer_orders"])) == {DAY}
     assert result.get_num_requested(AssetKey(["silver", "stg_customers"])) == 0
     assert result.get_num_requested(AssetKey(["bronze", "customers"])) == 0
     result = materialize_requested(instance, result)
 
     # Second tick: the tables over all days, computed from the updated silver.
-    for key in (["silver", "int_customer_orders"], ["gold", "fct_customer_metrics"],
+    for key in (["silver", "int_customer_rfm"], ["gold", "fct_customer_metrics"],
                 ["gold", "dim_customer_segments"], ["ml", "ml_customer_features"]):
         assert result.get_num_requested(AssetKey(key)) == 1, key
     result = materialize_requested(instance, result)

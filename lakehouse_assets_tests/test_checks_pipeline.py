@@ -15,7 +15,8 @@ from dagster import (
 )
 
 from lakehouse_assets.assets.bronze import bronze_assets
-from lakehouse_assets.assets.silver import int_customer_orders, silver_entity_assets
+from lakehouse_assets.assets.by_landing_day import orders_touched_by_day
+from lakehouse_assets.assets.silver import silver_entity_assets
 from lakehouse_assets.definitions import defs
 from lakehouse_assets.checks.results import run_failure_summary
 from lakehouse_assets.resources import LakehouseStorage, QualitySettings, build_resources
@@ -50,7 +51,7 @@ def _delta_version(storage, layer: str, table: str) -> int:
     return last_commit(None, storage.table_path(layer, table))[0]
 
 
-STEPS = [*bronze_assets, *silver_entity_assets, int_customer_orders]
+STEPS = [*bronze_assets, *silver_entity_assets, orders_touched_by_day]
 
 
 def test_a_failed_blocking_rule_commits_nothing_and_says_why(spark, tmp_path):
@@ -91,7 +92,7 @@ def test_a_failed_blocking_rule_commits_nothing_and_says_why(spark, tmp_path):
     # Nothing was committed: both tables of the step and the downstream table keep the
     # version the lenient run published, for every reader.
     assert not result.asset_materializations_for_node("silver_order_items")
-    assert not result.asset_materializations_for_node("silver_int_customer_orders")
+    assert not result.asset_materializations_for_node("orders_touched_by_day")
     assert {t: _delta_version(storage, "silver", t) for t in published} == published
     # The steps that passed their audit did publish.
     assert result.asset_materializations_for_node("silver_orders")

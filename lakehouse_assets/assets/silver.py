@@ -3,9 +3,9 @@
 The ``stg_*`` tables are daily-partitioned by landing date and merged incrementally: a run
 of landing date D reads only bronze's D and touches only the keys re-sent on D, wherever
 their previous version lives (``key_scope="table"``); an older landing date never overwrites
-a newer version. ``int_customer_orders``, ``int_customer_rfm`` (from the per-customer summary,
-which ``assets.gold.sales.orders_touched_by_day`` merges per landing day) and
-``int_product_metrics`` are replaced whole.
+a newer version. ``int_customer_rfm`` (from the per-customer summary) and
+``int_product_metrics`` are replaced whole; ``int_customer_orders`` and the per-customer
+summary are merged per landing day by ``assets.by_landing_day``.
 """
 
 from dagster import AssetExecutionContext, AssetIn, AssetKey, MetadataValue, Output
@@ -103,8 +103,7 @@ def build_silver_asset(entity: str):
 
 silver_entity_assets = [build_silver_asset(entity) for entity in ENTITY_SPECS]
 
-int_customer_orders = table_asset("silver", "int_customer_orders", intermediate.int_customer_orders)
 int_customer_rfm = table_asset("silver", "int_customer_rfm", intermediate.int_customer_rfm)
 int_product_metrics = table_asset("silver", "int_product_metrics", intermediate.int_product_metrics)
 
-silver_assets = [*silver_entity_assets, int_customer_orders, int_customer_rfm, int_product_metrics]
+silver_assets = [*silver_entity_assets, int_customer_rfm, int_product_metrics]

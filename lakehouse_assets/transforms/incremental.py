@@ -1,10 +1,11 @@
-"""Which order dates a landing day touches, for the gold tables merged per landing date.
+"""Which orders, order dates and customers a landing day touches, for the tables merged per
+landing date (``assets.by_landing_day``).
 
 A landing day carries new orders and status changes of older ones, and order items of its
-orders; every order date they belong to must be recomputed, and nothing else. A correction
-can also move an order away from a date (a fixed order date, a dropped line): the dates its
-previous version counted towards are recomputed too, from silver as the last computation of
-the table saw it (``previous``).
+orders; every order, order date and customer they belong to must be recomputed, and nothing
+else. A correction can also move an order away from a date or a customer (a fixed order
+date, a dropped line): what its previous version counted towards is recomputed too, from
+silver as the last computation of the tables saw it (``previous``).
 """
 
 from dataclasses import dataclass
@@ -49,11 +50,19 @@ def touched_orders(current: SilverOrders, previous: SilverOrders | None = None) 
     )
 
 
-def orders_on_touched_dates(
+def orders_to_recompute(
     touched: DataFrame, stg_orders: DataFrame, stg_order_items: DataFrame
 ) -> tuple[DataFrame, DataFrame]:
-    """All silver orders and items on the touched order dates (the inputs to recompute them)."""
-    dates = touched.select("order_date").distinct()
-    orders = stg_orders.join(dates, "order_date", "left_semi")
+    """The silver orders on the touched order dates or of the touched customers, and their
+    items: the inputs to recompute every touched order, order date and customer."""
+    on_dates = stg_orders.join(
+        touched.select("order_date").where("order_date IS NOT NULL").distinct(),
+        "order_date", "left_semi",
+    )
+    of_customers = stg_orders.join(
+        touched.select("customer_id").where("customer_id IS NOT NULL").distinct(),
+        "customer_id", "left_semi",
+    )
+    orders = on_dates.unionByName(of_customers).dropDuplicates(["order_id"])
     items = stg_order_items.join(orders.select("order_id"), "order_id", "left_semi")
     return orders, items
