@@ -116,6 +116,7 @@ def table_marks(spark, path: str, since: dt.date, scratch: str, spec: TableSpec)
 
 
 ARMS = ("without maintenance", "with maintenance")
+ARM_OPTIONS = {arm.split()[0]: arm for arm in ARMS}  # --arm without|with
 
 
 def run(days: int, orders_per_day: int, maintain_every: int, workdir: Path,
@@ -198,14 +199,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--orders-per-day", type=int, default=300)
     parser.add_argument("--maintain-every", type=int, default=1)
-    parser.add_argument("--arm", choices=[a.split()[0] for a in ARMS],
+    parser.add_argument("--arm", choices=list(ARM_OPTIONS),
                         help="run one lakehouse only: 'without' or 'with' maintenance")
     parser.add_argument("--out", default="benchmarks/out/small_files.json")
     args = parser.parse_args(argv)
     if args.days < 30:
         parser.error("--days must be at least 30 (day 30 is the reference)")
     with tempfile.TemporaryDirectory(prefix="small_files_") as workdir:
-        arms = tuple(a for a in ARMS if a.split()[0] == args.arm) if args.arm else ARMS
+        arms = (ARM_OPTIONS[args.arm],) if args.arm else ARMS
         result = run(args.days, args.orders_per_day, args.maintain_every, Path(workdir), arms)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -74,6 +74,12 @@ class TableSpec:
         return merge
 
     @property
+    def asset_metadata(self) -> dict:
+        """The asset's definition metadata: the write metadata, and the column descriptions
+        that travel with it to the IO manager (the UI's column schema)."""
+        return {**self.write_metadata, "column_descriptions": self.columns}
+
+    @property
     def key_scope(self) -> str:
         """Where the key rule looks: ``table`` (the whole table), ``window`` (the run's landing
         dates) or ``window_keys`` (the keys the run wrote, across the whole table)."""

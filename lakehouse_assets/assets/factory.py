@@ -99,8 +99,7 @@ class Table:
         return AssetOut(
             key=self.key,
             description=self.spec.description,
-            # Column descriptions travel as definition metadata to the IO manager (UI schema).
-            metadata={**self.write, "column_descriptions": self.spec.columns},
+            metadata=self.spec.asset_metadata,
             group_name=self.layer,
             kinds=TABLE_KINDS,
             automation_condition=AUTOMATION if self.automated else None,
