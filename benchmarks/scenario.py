@@ -134,8 +134,7 @@ def asset_selection(kind: str, sensor_keys=None):
         return AssetSelection.assets(*sensor_keys).downstream()
     if kind == "bronze_silver_daily":
         # The daily-partitioned bronze and silver tables (stg_*, quarantine_*), without checks:
-        # the per-landing-day work. silver.int_* are unpartitioned recomputations over every
-        # day and are not part of it.
+        # the per-landing-day work. silver.int_* are not part of it.
         from lakehouse_assets.assets.bronze import bronze_assets
         from lakehouse_assets.assets.silver import silver_entity_assets
 

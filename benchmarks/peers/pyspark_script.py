@@ -85,11 +85,13 @@ def run(landing_root: str, lakehouse_root: str, spark: Any = None) -> dict[str, 
         bronze[entity].unpersist()
 
     # Intermediate.
-    orders = write(
-        intermediate.int_customer_orders(stg["orders"], stg["order_items"]),
-        "silver", "int_customer_orders",
+    # The per-customer summary is computed from the completed orders, as the Dagster step
+    # does (which writes int_customer_orders too, but it is not upstream of these tables).
+    orders = intermediate.int_customer_orders(stg["orders"], stg["order_items"])
+    summary = write(
+        intermediate.customer_summary(orders), "silver", "int_customer_summary"
     )
-    rfm = write(intermediate.int_customer_rfm(orders), "silver", "int_customer_rfm")
+    rfm = write(intermediate.int_customer_rfm(summary), "silver", "int_customer_rfm")
     product_metrics = write(
         intermediate.int_product_metrics(stg["products"], stg["order_items"], stg["orders"]),
         "silver", "int_product_metrics",
@@ -101,7 +103,7 @@ def run(landing_root: str, lakehouse_root: str, spark: Any = None) -> dict[str, 
     )
     write(customers.dim_customer_segments(metrics), "gold", "dim_customer_segments")
     write(products.fct_product_performance(product_metrics), "gold", "fct_product_performance")
-    write(ml.ml_customer_features(metrics, orders), "ml", "ml_customer_features")
+    write(ml.ml_customer_features(metrics, summary), "ml", "ml_customer_features")
 
     seconds["total"] = time.perf_counter() - started
     return seconds
