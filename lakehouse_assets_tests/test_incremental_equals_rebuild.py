@@ -1,14 +1,16 @@
 """Incremental equals rebuild: a lakehouse built one landing day per Dagster run holds the
 same silver, gold and ML tables, row for row, as one built from scratch in a single run over
-the final landing zone.
+the final landing zone. The same delivery sequence proves, by hand, what the single deliveries
+must do (late status changes, rejected orders and their items, backfills, re-runs).
 
 The delivery sequence (``DELIVERIES``) is built into lakehouse A one step per run, each step
 writing that day's files into the landing zone first:
 
 1. 2024-03-01  customers (one with an invalid email: quarantined), products, orders (one
                dated the day before, 02-29), items (one negative quantity: quarantined)
-2. 2024-03-02  orders (o201 pending, a guest order g201 without customer: quarantined with
-               its item), items; the items of o202 are NOT in this delivery
+2. 2024-03-02  orders (o201 pending, a guest order g201 without customer and an order o299
+               dated 9999-12-31: both quarantined with their items), items; the items of
+               o202 are NOT in this delivery
 3. 2024-03-03  a customer's new email, a new customer, new orders (o303 with a mistyped
                order date 03-01), o203 re-sent as cancelled by mistake, the items of the
                previous day's o202 (items landing a day after their order)
@@ -27,6 +29,8 @@ writing that day's files into the landing zone first:
                an older status (pending) of o104, which must both lose to the newer
                versions, a new customer and a new order
 
+Then 2024-02-28 is run once more with nothing new: no row of silver or daily sales changes.
+
 Lakehouse B is then built in one run over 2024-02-28..2024-03-06 from the final landing zone.
 Every Delta table under silver/, gold/ and ml/ (except gold.data_quality_summary, which is
 per-run history) and the ML Parquet export must hold the same rows in A and B, apart from
@@ -34,6 +38,8 @@ the audit columns that say when and by which run a row was written.
 
 Products p1 and p2 are bought together in more than five completed orders, so
 gold.fct_product_pairs is not empty.
+
+Both lakehouses are built once for the module (``built``); each test reads them.
 """
 
 from __future__ import annotations
@@ -45,11 +51,14 @@ import time
 from collections import Counter
 from decimal import Decimal
 
+import pytest
+
 from lakehouse_assets.definitions import build_definitions
 from lakehouse_assets.defs.automation import build_lakehouse_job
 from lakehouse_assets.partitions import RANGE_END, RANGE_START
 from lakehouse_assets.resources import DeltaSparkIOManager, LakehouseStorage, build_resources
 from lakehouse_assets.resources.delta_io_manager import AUDIT_COLUMNS
+from lakehouse_assets.transforms.silver import ENTITY_SPECS, build_silver
 
 # --- the landing zone --------------------------------------------------------------------------
 CUSTOMERS = "customer_id,email,first_name,last_name,country,created_at,city,age\n"
@@ -102,7 +111,9 @@ DAY2 = {
     "o202,c5,2024-03-02,completed,0.00,paypal\n"
     "o203,c6,2024-03-02,completed,3.00,card\n"
     # A guest checkout: quarantined (missing:customer_id), its item with it.
-    "g201,,2024-03-02,completed,0.00,card\n",
+    "g201,,2024-03-02,completed,0.00,card\n"
+    # An impossible order date: quarantined (out of range, in the future), its item with it.
+    "o299,c2,9999-12-31,completed,0.00,card\n",
     # o202's items land the next day.
     "order_items": ITEMS
     + "i2011,o201,p1,1,10.00\n"
@@ -110,7 +121,8 @@ DAY2 = {
     "i2031,o203,p1,3,10.00\n"
     "i2032,o203,p2,1,25.00\n"
     "i2033,o203,p5,1,8.00\n"
-    "i2091,g201,p4,2,15.00\n",
+    "i2091,g201,p4,2,15.00\n"
+    "i2991,o299,p1,1,10.00\n",
 }
 
 DAY3_CUSTOMERS = (
@@ -254,7 +266,7 @@ class Lakehouse:
         self.job = build_definitions(resources).resolve_job_def(build_lakehouse_job.name)
         self.timings: list[tuple[str, float]] = []
 
-    def run(self, start: str, end: str, label: str) -> None:
+    def run(self, start: str, end: str, label: str):
         began = time.monotonic()
         result = self.job.execute_in_process(
             tags={RANGE_START: start, RANGE_END: end}, raise_on_error=False
@@ -275,6 +287,7 @@ class Lakehouse:
                 f"run {label} [{start}..{end}] of {self.storage.root} failed:\n"
                 + "\n".join(failed + blocking)
             )
+        return result
 
     def delta_tables(self) -> set[str]:
         """'layer/table' of every Delta table under silver/, gold/ and ml/."""
@@ -291,6 +304,14 @@ class Lakehouse:
     def table(self, name: str):
         layer, table = name.split("/")
         return self.spark.read.format("delta").load(self.storage.table_path(layer, table))
+
+    def rows(self, name: str, key: str) -> dict:
+        return {r[key]: r for r in self.table(name).collect()}
+
+    def snapshot(self, names) -> dict:
+        """Every row of each table, audit columns included (an unchanged row is not even
+        rewritten)."""
+        return {n: sorted(map(tuple, self.table(n).collect()), key=repr) for n in names}
 
 
 # --- comparison --------------------------------------------------------------------------------
@@ -383,19 +404,67 @@ def _is_missing(value) -> bool:
         return False
 
 
-# --- the test ----------------------------------------------------------------------------------
-def test_incremental_build_equals_a_full_rebuild(spark, tmp_path):
-    landing = str(tmp_path / "landing")
-    incremental = Lakehouse(spark, str(tmp_path / "incremental"), landing)
+# --- the two lakehouses, built once --------------------------------------------------------------
+# What a re-run of a landing date must leave untouched, whole rows.
+IDEMPOTENT_TABLES = [
+    "silver/stg_customers",
+    "silver/stg_products",
+    "silver/stg_orders",
+    "silver/stg_order_items",
+    "silver/quarantine_orders",
+    "silver/quarantine_order_items",
+    "gold/fct_daily_sales",
+]
+
+
+class Built:
+    """Lakehouse A (one run per delivery) and B (the rebuild), with what each delivery's run
+    returned and what A showed after it."""
+
+    def __init__(self, incremental: Lakehouse, rebuilt: Lakehouse):
+        self.incremental, self.rebuilt = incremental, rebuilt
+        self.results: dict[str, object] = {}  # delivery label -> its run's result
+        self.c1: dict[str, tuple] = {}  # delivery label -> c1's (frequency, monetary value)
+        self.march_2: dict[str, tuple] = {}  # delivery label -> 03-02's daily sales
+        self.before_rerun: dict = {}
+        self.after_rerun: dict = {}
+
+    def observe(self, label: str) -> None:
+        metrics = self.incremental.rows("gold/fct_customer_metrics", "customer_id").get("c1")
+        self.c1[label] = metrics and (metrics["frequency"], metrics["monetary_value"])
+        day = self.incremental.rows("gold/fct_daily_sales", "order_date").get(
+            dt.date.fromisoformat(D2)
+        )
+        self.march_2[label] = day and (day["order_count"], day["total_sales"], day["units_sold"])
+
+
+@pytest.fixture(scope="module")
+def built(spark, tmp_path_factory) -> Built:
+    base = tmp_path_factory.mktemp("incremental_equals_rebuild")
+    landing = str(base / "landing")
+    built = Built(
+        Lakehouse(spark, str(base / "incremental"), landing),
+        Lakehouse(spark, str(base / "rebuild"), landing),
+    )
     for label, day, files in DELIVERIES:
         _land(landing, day, files)
-        incremental.run(day, day, f"{day} ({label})")
+        built.results[label] = built.incremental.run(day, day, f"{day} ({label})")
+        built.observe(label)
+    # The backfill's day again, nothing new: its older versions must keep losing.
+    built.before_rerun = built.incremental.snapshot(IDEMPOTENT_TABLES)
+    built.incremental.run(D0, D0, f"{D0} (re-run)")
+    built.after_rerun = built.incremental.snapshot(IDEMPOTENT_TABLES)
 
-    rebuilt = Lakehouse(spark, str(tmp_path / "rebuild"), landing)
-    rebuilt.run(FIRST, LAST, "full rebuild")
-    print("\nrun durations: " + "; ".join(f"{t:.0f}s {label}" for label, t in
-                                          incremental.timings + rebuilt.timings))
+    built.rebuilt.run(FIRST, LAST, "full rebuild")
+    print("\nrun durations: " + "; ".join(
+        f"{t:.0f}s {label}" for label, t in built.incremental.timings + built.rebuilt.timings
+    ))
+    return built
 
+
+# --- the tests ---------------------------------------------------------------------------------
+def test_incremental_build_equals_a_full_rebuild(built):
+    incremental, rebuilt = built.incremental, built.rebuilt
     # The sequence does what it says: the rebuild, which reads the whole final landing zone at
     # once, is the contract's reading of it.
     orders = {r["order_id"]: r for r in rebuilt.table("silver/stg_orders").collect()}
@@ -438,3 +507,94 @@ def test_incremental_build_equals_a_full_rebuild(spark, tmp_path):
         f"{len(differences)} of {len(tables_a) + 1} tables differ between the incremental "
         "build (one run per delivery) and the full rebuild:\n\n" + "\n\n".join(differences)
     )
+
+
+def test_a_late_status_change_moves_its_order_date_and_customer(built):
+    late = "late status changes o201 -> completed, o103 -> cancelled"
+    before = "new email, o202's items, o303 mistyped, o203 cancelled by mistake"
+    # Before: c1 has o101 only: 2 x 10.00 + 1 x 25.00 + 5.00 shipping = 50.00 (its line of
+    # quantity -1 is quarantined). 03-02 has o202 only: 10.00 + 25.00 = 35.00, 2 units (o201
+    # is pending, o203 cancelled by mistake, g201 and o299 quarantined).
+    assert built.c1[before] == (1, Decimal("50.00"))
+    assert built.march_2[before] == (1, Decimal("35.00"), 2)
+    # o201 (placed 03-02, 10.00 + 25.00 + 5.00 shipping = 40.00) completes on 03-04, the day
+    # c1 also places o402 (2 x 45.00 + 2.00 = 92.00): 50.00 + 40.00 + 92.00 = 182.00.
+    assert built.c1[late] == (3, Decimal("182.00"))
+    # The ORDER date's sales move, though the change landed two days later: 35.00 + 40.00.
+    assert built.march_2[late] == (2, Decimal("75.00"), 4)
+
+
+def test_an_out_of_order_backfill_keeps_the_newer_versions(built):
+    lake = built.incremental
+    order = lake.rows("silver/stg_orders", "order_id")["o104"]
+    assert (order["order_status"], str(order["_landing_date"])) == ("completed", D1)
+    assert lake.table("bronze/orders").where("order_id = 'o104'").count() == 2  # both versions
+    assert lake.rows("silver/stg_customers", "customer_id")["c1"]["email"] == "ann@example.com"
+    # 02-29: o104 (1 x 40.00) stays completed; 02-28: the backfill's new order o001.
+    days = lake.rows("gold/fct_daily_sales", "order_date")
+    row = days[dt.date(2024, 2, 29)]
+    assert (row["order_count"], row["total_sales"], row["units_sold"]) == (1, Decimal("40.00"), 1)
+    row = days[dt.date(2024, 2, 28)]
+    assert (row["order_count"], row["total_sales"]) == (1, Decimal("37.50"))
+    # c1 after every delivery: o101 50.00 + o201 40.00 + o402 92.00; the backfill changes none.
+    assert built.c1["out-of-order backfill of 02-28"] == (3, Decimal("182.00"))
+
+
+def test_rerunning_a_landing_date_changes_no_row(built):
+    for table in IDEMPOTENT_TABLES:
+        # Whole rows, audit columns included: an unchanged row is not even rewritten.
+        assert built.after_rerun[table] == built.before_rerun[table], table
+
+
+def _reasons(lake: Lakehouse, table: str, key: str) -> dict:
+    return {k: r["reasons"] for k, r in lake.rows(table, key).items()}
+
+
+def test_items_of_rejected_orders_are_quarantined_and_return_when_the_order_is_fixed(built):
+    lake = built.incremental
+    assert _reasons(lake, "silver/quarantine_orders", "order_id")["o299"] == [
+        "out_of_range:order_date", "future:order_date",
+    ]
+    items = _reasons(lake, "silver/quarantine_order_items", "order_item_id")
+    # The guest order's item left the quarantine when its order was fixed; o299's stays.
+    assert set(items) == {"i1013", "i2991"}
+    assert items["i2991"] == [
+        "order_rejected", "order:future:order_date", "order:out_of_range:order_date",
+    ]
+    stg_items = lake.rows("silver/stg_order_items", "order_item_id")
+    assert "i2991" not in stg_items and str(stg_items["i2091"]["_landing_date"]) == D2
+
+    # On 03-02 the guest order's item was quarantined with its order; referential integrity
+    # counts only what is unexplained: nothing here.
+    checks = {
+        (e.asset_key.path[1], e.check_name): e
+        for e in built.results["o201 pending, guest order, o202 without items"]
+        .get_asset_check_evaluations()
+    }
+    integrity = checks[("stg_order_items", "referential_integrity")]
+    assert integrity.passed and integrity.metadata["rows_failed"].value == 0
+    assert checks[("stg_order_items", "conservation")].passed
+    # 03-05 re-classified the item's landing date.
+    revisited = next(
+        e.materialization.metadata["revisited_landing_dates"].value
+        for e in built.results["guest order fixed"].get_asset_materialization_events()
+        if e.asset_key.path == ["silver", "stg_order_items"]
+    )
+    assert revisited == [D2]
+    # The 9999 order is not anyone's "as of": the analysis date is 03-06 (o601 of c4).
+    assert lake.rows("silver/int_customer_rfm", "customer_id")["c4"]["recency_days"] == 0
+    # g201 counts for c6 now: o203 66.00 + g201 2 x 15.00 = 96.00.
+    metrics = lake.rows("gold/fct_customer_metrics", "customer_id")["c6"]
+    assert (metrics["frequency"], metrics["monetary_value"]) == (2, Decimal("96.00"))
+
+
+def test_silver_quarantine_schema_is_the_stored_one(built):
+    """Regression: `reasons` was array<string NOT NULL> while Delta stores array<string>, so
+    the second landing date's MERGE into silver.quarantine_* failed as a type change."""
+    lake = built.incremental
+    for entity, spec in ENTITY_SPECS.items():
+        _, quarantine = build_silver(lake.table(f"bronze/{entity}"), spec)
+        stored = lake.table(f"silver/quarantine_{entity}").schema
+        assert [(f.name, f.dataType) for f in quarantine.schema] == [
+            (f.name, f.dataType) for f in stored
+        ], entity
