@@ -181,8 +181,8 @@ class MergePlan:
     * ``cluster_by``: the table's liquid clustering columns, declared when the first write
       creates it (MERGE and replaceWhere keep them; OPTIMIZE clusters by them).
     * ``remove_when`` (upsert only): a SQL condition on an output row, named ``s``
-      (``s.order_count = 0``); such a row is not written and removes the stored row of its key. An upsert that recomputes some keys can
-      so say that a key has no row any more.
+      (``s.order_count = 0``); such a row is not written and removes the stored row of its
+      key. An upsert that recomputes some keys can so say that a key has no row any more.
 
     Tables are not partitioned on disk: a daily partition of this project holds kilobytes,
     and one Parquet file per day and table made a 190-day build write ~20x slower (measured:

@@ -97,6 +97,8 @@ def customer_order_summary(int_customer_summary: DataFrame) -> DataFrame:
             "customer_id", "total_spend", "order_count", "first_order_date", "last_order_date",
             "active_months",
         )
+        # Divided here, not the summary's stored AVG: the marts keep the scale and rounding of
+        # total_spend / order_count that they have always published.
         .withColumn("avg_order_value", F.try_divide("total_spend", "order_count"))
         .crossJoin(analysis_date(int_customer_summary, "last_order_date"))
     )
