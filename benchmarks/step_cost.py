@@ -25,17 +25,16 @@ import tempfile
 import time
 
 from lakehouse_assets.build import apply_range_run_settings
-from lakehouse_assets.checks import contracts, gold, integrity
+from lakehouse_assets.checks import counting, gold, integrity
 from lakehouse_assets.resources import delta_io_manager as io
 from lakehouse_assets.resources.spark import build_spark_session
 
 RULE_FUNCTIONS = {
-    integrity: ("keys_unique_not_null", "orphans", "conservation", "file_conservation",
-                "freshness"),
-    gold: ("customer_spend_values", "customer_metric_rules", "aggregation_reconciliation",
-           "metric_consistency", "daily_trend", "segments_match_metrics",
+    # A table's key rule, contract and value rules: one aggregation per table.
+    counting: ("count",),
+    integrity: ("orphans", "conservation", "file_conservation", "freshness"),
+    gold: ("aggregation_reconciliation", "daily_trend", "segments_match_metrics",
            "product_revenue_reconciliation"),
-    contracts: ("validate_contract",),
     io.MergePlan: ("validate", "merge"),
     io.DeltaSparkIOManager: ("handle_output", "_overwrite", "_materialization_metadata",
                              "_register", "load_input"),

@@ -386,3 +386,92 @@ def test_quality_settings_come_from_the_environment_and_refuse_bad_values(monkey
     monkeypatch.setenv("LAKEHOUSE_MAX_QUANTITY", "700")
     materialize([probe], resources={"quality": settings})
     assert seen["limits"].max_quantity == 700
+
+
+# --- a table's counted rules: one aggregation, the same results as each rule alone -----------
+def _counting_calls(monkeypatch) -> list:
+    """Every aggregation ``checks.counting.count`` runs, by its frame's key."""
+    from lakehouse_assets.checks import counting
+
+    calls, original = [], counting.count
+
+    def count(df, keys, *args, **kwargs):
+        calls.append(tuple(keys))
+        return original(df, keys, *args, **kwargs)
+
+    monkeypatch.setattr(counting, "count", count)
+    return calls
+
+
+def test_a_tables_counted_rules_are_one_aggregation_equal_to_each_rule_alone(spark, monkeypatch):
+    from lakehouse_assets.checks.table_rules import RuleInputs, evaluate_all, rules_of
+    from lakehouse_assets.resources.delta_io_manager import PendingWrite
+
+    table = "gold.fct_customer_insights"
+    df = spark.createDataFrame(
+        [
+            ("c1", M("30.00"), M("15.00"), 2, "Loyal"),
+            ("c2", M("-5.00"), M("-5.00"), 1, "New"),  # negative spend
+            ("c2", M("10.00"), M("10.00"), 1, "New"),  # duplicate key
+            ("c3", M("20.00"), M("5.00"), 2, None),  # average inconsistent, no segment
+            (None, M("8.00"), M("8.00"), 1, "New"),  # null key
+        ],
+        "customer_id string, total_spend decimal(12,2), avg_order_value decimal(12,2), "
+        "order_count bigint, customer_segment string",
+    )
+    rules = rules_of(table)
+    assert {r.name for r in rules} == {"keys_unique_not_null", "spend_values",
+                                       "metric_consistency"}
+    assert all(r.counted for r in rules)
+    calls = _counting_calls(monkeypatch)
+    inputs = RuleInputs(spark, None, pending={table: PendingWrite(df, df, None)})
+    together = {r.name: result for r, result in zip(rules, evaluate_all(rules, inputs))}
+    assert calls == [("customer_id",)]  # one aggregation for the three rules
+
+    alone = {
+        "keys_unique_not_null": integrity.keys_unique_not_null(df, ["customer_id"], table),
+        "spend_values": gold.customer_spend_values(
+            df, table, "total_spend", "avg_order_value", "customer_segment"
+        ),
+        "metric_consistency": gold.metric_consistency(
+            df, table, "customer_id", {"avg_order_value": ("total_spend", "order_count", 0.01)}
+        ),
+    }
+    assert together == alone
+    assert not any(r.passed for r in together.values())
+    assert together["keys_unique_not_null"].details["duplicate_keys"] == 1
+    assert together["spend_values"].details["violations"]["negative_total_spend"] == 1
+    assert together["spend_values"].details["violations"]["null_customer_segment"] == 1
+    assert together["metric_consistency"].sample_keys == ["c3"]
+
+
+def test_a_landed_only_rule_counts_the_run_s_landing_dates_in_the_key_rule_s_rows(spark):
+    """silver.stg_orders: the key rule checks the keys the run wrote across the table; the
+    contract, counted in the same aggregation, only the run's landing dates."""
+    from lakehouse_assets.checks.table_rules import RuleInputs, evaluate_all, rules_of
+    from lakehouse_assets.resources.delta_io_manager import PendingWrite
+    from lakehouse_assets_tests.test_contracts import ORDERS, _order
+
+    def landed(order, day):
+        return (*order[:-1], day)
+
+    old, new = D(2024, 1, 1), D(2024, 1, 2)
+    table = spark.createDataFrame(
+        [
+            landed(_order("o1", shipping="-1.00"), old),  # breaks the contract, not the run's
+            landed(_order("o2"), old),  # o2 again on the run's date: a duplicate key
+            landed(_order("o2"), new),
+            landed(_order("o3", month=13), new),  # breaks the contract
+        ],
+        ORDERS,
+    )
+    rules = [r for r in rules_of("silver.stg_orders") if r.counted]
+    assert {r.name for r in rules} == {"keys_unique_not_null", "pandera_contract"}
+    window = run_window({"dagster/partition": "2024-01-02"})
+    inputs = RuleInputs(spark, None, window,
+                        pending={"silver.stg_orders": PendingWrite(table, table, None)})
+    results = {r.name: result for r, result in zip(rules, evaluate_all(rules, inputs))}
+    keys, contract = results["keys_unique_not_null"], results["pandera_contract"]
+    assert (keys.rows_checked, keys.rows_failed, keys.sample_keys) == (3, 2, ["o2"])
+    assert (contract.rows_checked, contract.rows_failed, contract.sample_keys) == (2, 1, ["o3"])
+    assert {f["column"] for f in contract.details["findings"]} == {"order_month"}

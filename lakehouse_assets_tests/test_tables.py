@@ -4,7 +4,7 @@ the lakehouse is declared."""
 
 import pytest
 
-from lakehouse_assets.checks.table_rules import ALL_RULES
+from lakehouse_assets.checks.table_rules import ALL_RULES, QualityRule
 from lakehouse_assets.columns import COLUMN_DESCRIPTIONS
 from lakehouse_assets.definitions import defs
 from lakehouse_assets.tables import (
@@ -79,3 +79,18 @@ def test_write_modes_as_merge_metadata():
 def test_an_undeclared_table_says_where_to_declare_it():
     with pytest.raises(KeyError, match="not declared in lakehouse_assets/tables.py"):
         table_spec("gold.no_such_table")
+
+
+def test_a_counted_rule_about_every_row_needs_a_table_its_key_rule_reads_whole():
+    def counted(df, t):
+        return {}, None
+
+    # silver.stg_orders' key rule reads only the keys a run wrote: a rule counted with it
+    # about every row would silently check part of the table.
+    with pytest.raises(ValueError, match="landed_only"):
+        QualityRule("silver.stg_orders", "every_row", None, "", counted=counted)
+    assert QualityRule("silver.stg_orders", "landed", None, "", counted=counted,
+                       landed_only=True).landed_only
+    assert QualityRule("gold.fct_daily_sales", "every_row", None, "", counted=counted).counted
+    with pytest.raises(ValueError, match="exactly one"):
+        QualityRule("gold.fct_daily_sales", "nothing", None, "")

@@ -5,7 +5,8 @@ A step is a multi-asset that computes one or more tables (``Table``) and:
 1. computes each table's DataFrame and caches it once;
 2. audits it: every quality rule of the step's tables (``checks.table_rules``) is evaluated on
    what the Delta table will hold after the write (``resources.delta_io_manager.pending_write``),
-   before anything is committed; each rule is a check of its table (``check_specs``);
+   before anything is committed; each rule is a check of its table (``check_specs``). A
+   table's key and the rules that count its rows are evaluated in one aggregation;
 3. publishes: only when no blocking rule failed are the outputs handed to the Delta IO manager,
    which commits them. Otherwise nothing is committed (every table stays at its previous
    version for every reader), Dagster fails the step and downstream tables do not run.
@@ -42,7 +43,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from lakehouse_assets.columns import COLUMN_DESCRIPTIONS
-from lakehouse_assets.checks.table_rules import QualityRule, RuleInputs, rules_of
+from lakehouse_assets.checks.table_rules import QualityRule, RuleInputs, evaluate_all, rules_of
 from lakehouse_assets.checks.results import describe_failure
 from lakehouse_assets.partitions import daily_partitions, run_window
 from lakehouse_assets.resources.delta_io_manager import pending_write, revisited_dates
@@ -134,8 +135,7 @@ def evaluate_rules(
         resources.spark.spark_session, resources.storage, run_window(context.run.tags),
         resources.quality.thresholds(), pending,
     )
-    for rule in rules:
-        result = rule.evaluate(inputs)
+    for rule, result in zip(rules, evaluate_all(rules, inputs)):
         checked = result.to_check_result(rule.setting, (rule.asset_key, rule.name))
         blocks = _blocks(rule, result)
         if not result.passed:

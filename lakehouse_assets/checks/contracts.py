@@ -3,16 +3,17 @@
 The models declare what docs/contracts.md promises for each ``silver.stg_*`` table: Spark
 types, nullability, ranges, allowed order statuses and the email pattern.
 
-``validate_contract`` does not let pandera run its data checks: pandera's pyspark backend
-runs one Spark job per column check (``filter(~cond).limit(1).count()``) and reports only
-pass/fail. Instead:
+The contract (``contract``, or ``validate_contract`` on a frame alone) does not let pandera
+run its data checks: pandera's pyspark backend runs one Spark job per column check
+(``filter(~cond).limit(1).count()``) and reports only pass/fail. Instead:
 
 * the *schema* (columns present, Spark types) is compared with the model's declared
   types without reading data (see ``schema_errors``);
 * every data-level declaration of the model (nullability and each Check, read from the
   model's own schema, so the model stays the single declaration) becomes a Spark condition,
-  and all of them are counted in ONE aggregation; offending keys are fetched by one more
-  limited query only when something failed.
+  and all of them are counted in ONE aggregation, the one that also counts the table's key
+  (``checks.counting``); offending keys are fetched by one more limited query only when
+  something failed.
 
 Findings listed in ``WARN_ONLY`` (an unknown order status) are warnings; all others errors.
 """
@@ -22,7 +23,7 @@ import pyspark.sql.types as T
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from lakehouse_assets.checks.integrity import sample_keys
+from lakehouse_assets.checks.counting import Counts, CountedRule, KeyCounts, evaluate_alone
 from lakehouse_assets.checks.results import ERROR, WARN, RuleResult
 from lakehouse_assets.checks.rules import EMAIL_PATTERN, KNOWN_ORDER_STATUSES, THRESHOLDS, Thresholds
 from lakehouse_assets.transforms.silver import MONEY
@@ -164,6 +165,58 @@ def schema_errors(df: DataFrame, model: type[pa.DataFrameModel]) -> list[dict]:
     return found
 
 
+def contract(model: type[pa.DataFrameModel], key: str, table: str) -> CountedRule:
+    """The contract as a counted rule (see the module docstring)."""
+
+    def counted(df: DataFrame, t: Thresholds):
+        structural = schema_errors(df, model)
+        # A missing or mistyped column is already reported; its values are not checked (a
+        # range check on a string column would fail the query under ANSI mode).
+        skip = {e["column"] for e in structural}
+        conditions: dict[str, Column] = {}
+        checks: dict[str, tuple[str, str]] = {}  # condition name -> (column, check)
+        for name, column in model.to_schema().columns.items():
+            if name in skip:
+                continue
+            declared = [("not_nullable", F.col(f"`{name}`").isNull())] if not column.nullable else []
+            declared += [
+                (check.name, _violation(name, check.name, check.statistics))
+                for check in column.checks
+            ]
+            for check, condition in declared:
+                checks[f"{name}.{check}"] = (name, check)
+                conditions[f"{name}.{check}"] = condition
+        samples = key in df.columns
+
+        def judge(c: Counts, _: KeyCounts) -> RuleResult:
+            findings = [{**e, "failed_rows": None, "severity": ERROR} for e in structural]
+            for condition, failed in c.by_condition.items():
+                if failed:
+                    column, check = checks[condition]
+                    severity = WARN if (column, check) in WARN_ONLY else ERROR
+                    findings.append({"column": column, "check": check, "failed_rows": failed,
+                                     "severity": severity})
+            # A structural finding fails every row; otherwise the rows breaking any check.
+            rows_failed = c.rows if structural else c.failed
+            return RuleResult(
+                rule="pandera_contract",
+                table=table,
+                passed=not findings,
+                rows_checked=c.rows,
+                rows_failed=rows_failed if findings else 0,
+                threshold=f"{model.__name__}: 0 violations ({len(conditions)} data checks); "
+                f"warn-only: {sorted('.'.join(w) for w in WARN_ONLY)}",
+                severity=ERROR if any(f["severity"] == ERROR for f in findings) else WARN,
+                sample_keys=c.sample([key], t.sample_size) if samples else [],
+                details={"findings": findings},
+                description=format_report(table, findings, c.rows),
+            )
+
+        return conditions, judge
+
+    return counted
+
+
 def validate_contract(
     df: DataFrame,
     model: type[pa.DataFrameModel],
@@ -171,64 +224,9 @@ def validate_contract(
     table: str,
     t: Thresholds = THRESHOLDS,
 ) -> RuleResult:
-    """The contract's findings by column and check, with counts (see the module docstring)."""
-    structural = schema_errors(df, model)
-    findings = [{**e, "failed_rows": None, "severity": ERROR} for e in structural]
-    schema = model.to_schema()
-    present = set(df.columns)
-    # A missing or mistyped column is already reported; its values are not checked (a range
-    # check on a string column would fail the query under ANSI mode).
-    skip = {e["column"] for e in structural}
-    conditions: dict[tuple[str, str], Column] = {}
-    for name, column in schema.columns.items():
-        if name in skip:
-            continue
-        if not column.nullable:
-            conditions[(name, "not_nullable")] = F.col(f"`{name}`").isNull()
-        for check in column.checks:
-            conditions[(name, check.name)] = F.coalesce(
-                _violation(name, check.name, check.statistics), F.lit(False)
-            )
-    aliases = {cond_key: f"c{i}" for i, cond_key in enumerate(conditions)}
-    stats = df.agg(
-        F.count(F.lit(1)).alias("_rows"),
-        *[F.count_if(cond).alias(aliases[k]) for k, cond in conditions.items()],
-    ).first()
-    failing_conditions = []
-    for (column, check), cond in conditions.items():
-        failed = int(stats[aliases[(column, check)]])
-        if failed:
-            severity = WARN if (column, check) in WARN_ONLY else ERROR
-            findings.append({"column": column, "check": check, "failed_rows": failed,
-                             "severity": severity})
-            failing_conditions.append(cond)
-    errors = [f for f in findings if f["severity"] == ERROR]
-    any_failure = F.lit(False)
-    for cond in failing_conditions:
-        any_failure = any_failure | cond
-    rows_failed = 0
-    sample = []
-    if failing_conditions:
-        # One more pass, only on failure: rows failing any data check, and a few keys.
-        bad = df.where(any_failure)
-        rows_failed = bad.count()
-        if key in present:
-            sample = sample_keys(bad, [key], t.sample_size)
-    rows_failed += 0 if not any(f["failed_rows"] is None for f in findings) else int(stats["_rows"])
-    severity = ERROR if errors else WARN
-    return RuleResult(
-        rule="pandera_contract",
-        table=table,
-        passed=not findings,
-        rows_checked=int(stats["_rows"]),
-        rows_failed=min(rows_failed, int(stats["_rows"])) if findings else 0,
-        threshold=f"{model.__name__}: 0 violations ({len(conditions)} data checks); "
-        f"warn-only: {sorted('.'.join(w) for w in WARN_ONLY)}",
-        severity=severity,
-        sample_keys=sample,
-        details={"findings": findings},
-        description=format_report(table, findings, int(stats["_rows"])),
-    )
+    """The contract's findings by column and check, with counts, on ``df`` alone."""
+    keys = [key] if key in df.columns else []
+    return evaluate_alone(contract(model, key, table), df, keys, t)
 
 
 def format_report(table: str, findings: list[dict], rows: int) -> str:

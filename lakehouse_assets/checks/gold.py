@@ -6,47 +6,69 @@ tolerance (rules.Thresholds.money_tolerance) only absorbs the rounding of one av
 """
 
 import datetime as dt
+from collections.abc import Callable
+from dataclasses import replace
 from decimal import Decimal
 from statistics import median
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from lakehouse_assets.checks.integrity import sample_keys
+from lakehouse_assets.checks.counting import (
+    Counts,
+    CountedRule,
+    Judge,
+    KeyCounts,
+    evaluate_alone,
+    sample_keys,
+)
 from lakehouse_assets.checks.results import ERROR, WARN, RuleResult
 from lakehouse_assets.checks.rules import THRESHOLDS, Thresholds
 
 
-def _conditions_result(
-    df: DataFrame,
-    key: str,
-    conditions: dict[str, Column],
-    rule: str,
-    table: str,
-    threshold: str,
-    t: Thresholds,
-) -> RuleResult:
-    """Count the rows violating each named condition (TRUE = violation) in one pass."""
-    violations = {name: F.coalesce(cond, F.lit(False)) for name, cond in conditions.items()}
-    any_violation = F.lit(False)
-    for cond in violations.values():
-        any_violation = any_violation | cond
-    stats = df.agg(
-        F.count(F.lit(1)).alias("_rows"),
-        F.count_if(any_violation).alias("_failed"),
-        *[F.count_if(cond).alias(name) for name, cond in violations.items()],
-    ).first()
-    failed = int(stats["_failed"])
-    return RuleResult(
-        rule=rule,
-        table=table,
-        passed=failed == 0,
-        rows_checked=int(stats["_rows"]),
-        rows_failed=failed,
-        threshold=threshold,
-        sample_keys=sample_keys(df.where(any_violation), [key], t.sample_size) if failed else [],
-        details={"violations": {name: int(stats[name]) for name in violations}},
-    )
+def _judge_conditions(key: str, rule: str, table: str, threshold: str, t: Thresholds) -> Judge:
+    """The result of a rule that fails on any row breaking one of its conditions."""
+
+    def judge(c: Counts, _: KeyCounts) -> RuleResult:
+        return RuleResult(
+            rule=rule,
+            table=table,
+            passed=c.failed == 0,
+            rows_checked=c.rows,
+            rows_failed=c.failed,
+            threshold=threshold,
+            sample_keys=c.sample([key], t.sample_size),
+            details={"violations": c.by_condition},
+        )
+
+    return judge
+
+
+def spend_values(
+    table: str, total_col: str, avg_col: str, segment_col: str | None = None,
+    key: str = "customer_id",
+) -> CountedRule:
+    """No negative spend or order value; total >= average order value per customer;
+    total spend (and segment, where the table has one) never null.
+
+    The average is null for a customer without orders (fct_customer_metrics' prospects); the
+    comparison then does not apply.
+    """
+
+    def counted(_: DataFrame, t: Thresholds):
+        total, avg = F.col(total_col), F.col(avg_col)
+        conditions = {
+            f"negative_{total_col}": total < 0,
+            f"negative_{avg_col}": avg < 0,
+            f"{total_col}_below_{avg_col}": total < avg,
+            f"null_{total_col}": total.isNull(),
+        }
+        if segment_col:
+            conditions[f"null_{segment_col}"] = F.col(segment_col).isNull()
+        threshold = f"{total_col} >= 0, {avg_col} >= 0, {total_col} >= {avg_col}, not null"
+        return conditions, _judge_conditions(key, "spend_values", table, threshold, t)
+
+    return counted
 
 
 def customer_spend_values(
@@ -58,64 +80,55 @@ def customer_spend_values(
     key: str = "customer_id",
     t: Thresholds = THRESHOLDS,
 ) -> RuleResult:
-    """No negative spend or order value; total >= average order value per customer;
-    total spend (and segment, where the table has one) never null.
+    """``spend_values`` on ``df`` alone."""
+    return evaluate_alone(spend_values(table, total_col, avg_col, segment_col, key), df, [key], t)
 
-    The average is null for a customer without orders (fct_customer_metrics' prospects); the
-    comparison then does not apply.
-    """
-    total, avg = F.col(total_col), F.col(avg_col)
-    conditions = {
-        f"negative_{total_col}": total < 0,
-        f"negative_{avg_col}": avg < 0,
-        f"{total_col}_below_{avg_col}": total < avg,
-        f"null_{total_col}": total.isNull(),
-    }
-    if segment_col:
-        conditions[f"null_{segment_col}"] = F.col(segment_col).isNull()
-    return _conditions_result(
-        df, key, conditions, "spend_values", table,
-        f"{total_col} >= 0, {avg_col} >= 0, {total_col} >= {avg_col}, not null", t,
-    )
+
+def metric_rules(table: str) -> CountedRule:
+    """customer_id not null and unique, predicted_clv_12m >= 0, recency, frequency and
+    monetary scores within [score_min, score_max] where present. Uniqueness is read from the
+    key's counts (the table is keyed by customer_id)."""
+
+    def counted(_: DataFrame, t: Thresholds):
+        lo, hi = t.score_min, t.score_max
+        conditions = {
+            "null_customer_id": F.col("customer_id").isNull(),
+            "negative_predicted_clv_12m": F.col("predicted_clv_12m") < 0,
+            **{
+                f"{s}_out_of_range": F.col(s).isNotNull() & ~F.col(s).between(lo, hi)
+                for s in ("recency_score", "frequency_score", "monetary_score")
+            },
+        }
+        rows = _judge_conditions(
+            "customer_id", "customer_metric_rules", table,
+            f"customer_id unique and not null, predicted_clv_12m >= 0, scores in [{lo}, {hi}]",
+            t,
+        )
+
+        def judge(c: Counts, k: KeyCounts) -> RuleResult:
+            result = rows(c, k)
+            details = {**result.details, "duplicate_customer_ids": k.duplicate_keys}
+            if not k.duplicate_rows:
+                return replace(result, details=details)
+            duplicates = sample_keys(
+                k.per_key.where("n > 1 AND NOT null_key"), ["customer_id"], t.sample_size
+            )
+            return replace(
+                result,
+                passed=False,
+                rows_failed=result.rows_failed + k.duplicate_rows,
+                sample_keys=(duplicates + result.sample_keys)[: t.sample_size],
+                details=details,
+            )
+
+        return conditions, judge
+
+    return counted
 
 
 def customer_metric_rules(df: DataFrame, table: str, t: Thresholds = THRESHOLDS) -> RuleResult:
-    """customer_id not null and unique, predicted_clv_12m >= 0, recency,
-    frequency and monetary scores within [score_min, score_max] where present."""
-    lo, hi = t.score_min, t.score_max
-    conditions = {
-        "null_customer_id": F.col("customer_id").isNull(),
-        "negative_predicted_clv_12m": F.col("predicted_clv_12m") < 0,
-        **{
-            f"{s}_out_of_range": F.col(s).isNotNull() & ~F.col(s).between(lo, hi)
-            for s in ("recency_score", "frequency_score", "monetary_score")
-        },
-    }
-    result = _conditions_result(
-        df, "customer_id", conditions, "customer_metric_rules", table,
-        f"customer_id unique and not null, predicted_clv_12m >= 0, scores in [{lo}, {hi}]", t,
-    )
-    # Uniqueness needs a grouping; one more small query.
-    dupes = df.groupBy("customer_id").count().where("count > 1 AND customer_id IS NOT NULL")
-    dup_stats = dupes.agg(F.count(F.lit(1)).alias("k"), F.sum("count").alias("n")).first()
-    duplicate_rows = int(dup_stats["n"] or 0)
-    if not duplicate_rows:
-        return _replace(result, details={**result.details, "duplicate_customer_ids": 0})
-    return _replace(
-        result,
-        passed=False,
-        rows_failed=result.rows_failed + duplicate_rows,
-        sample_keys=(sample_keys(dupes, ["customer_id"], t.sample_size) + result.sample_keys)[
-            : t.sample_size
-        ],
-        details={**result.details, "duplicate_customer_ids": int(dup_stats["k"])},
-    )
-
-
-def _replace(result: RuleResult, **changes) -> RuleResult:
-    from dataclasses import replace
-
-    return replace(result, **changes)
+    """``metric_rules`` on ``df`` alone."""
+    return evaluate_alone(metric_rules(table), df, ["customer_id"], t)
 
 
 def _sums(*terms: tuple[DataFrame, Column, str]) -> dict:
@@ -208,6 +221,35 @@ def product_revenue_reconciliation(
     )
 
 
+def consistency(
+    table: str, key: str, ratios: Callable[[Thresholds], dict[str, tuple[str, str, float]]]
+) -> CountedRule:
+    """Each ratio column equals numerator / denominator within its tolerance.
+
+    ``ratios(t)``: ratio column -> (numerator, denominator, tolerance). A row whose
+    denominator is 0 must have a null ratio (a date whose orders were all cancelled since),
+    and that is consistent; a null ratio with a non-zero denominator is not.
+    """
+
+    def counted(_: DataFrame, t: Thresholds):
+        conditions = {}
+        for ratio, (num, den, tol) in ratios(t).items():
+            expected = F.try_divide(F.col(num).cast("double"), F.col(den))
+            zero_den = F.col(den) == 0
+            conditions[f"{ratio}_inconsistent"] = F.when(
+                zero_den, F.col(ratio).isNotNull()
+            ).otherwise(
+                F.col(ratio).isNull()
+                | (F.abs(F.col(ratio).cast("double") - expected) > F.lit(tol))
+            )
+        threshold = ", ".join(
+            f"|{r} - {n}/{d}| <= {tol}" for r, (n, d, tol) in ratios(t).items()
+        )
+        return conditions, _judge_conditions(key, "metric_consistency", table, threshold, t)
+
+    return counted
+
+
 def metric_consistency(
     df: DataFrame,
     table: str,
@@ -215,21 +257,8 @@ def metric_consistency(
     ratios: dict[str, tuple[str, str, float]],
     t: Thresholds = THRESHOLDS,
 ) -> RuleResult:
-    """Each ratio column equals numerator / denominator within its tolerance.
-
-    ``ratios``: ratio column -> (numerator, denominator, tolerance). A row whose denominator
-    is 0 must have a null ratio (a date whose orders were all cancelled since), and that is
-    consistent; a null ratio with a non-zero denominator is not.
-    """
-    conditions = {}
-    for ratio, (num, den, tol) in ratios.items():
-        expected = F.try_divide(F.col(num).cast("double"), F.col(den))
-        zero_den = F.col(den) == 0
-        conditions[f"{ratio}_inconsistent"] = F.when(zero_den, F.col(ratio).isNotNull()).otherwise(
-            F.col(ratio).isNull() | (F.abs(F.col(ratio).cast("double") - expected) > F.lit(tol))
-        )
-    threshold = ", ".join(f"|{r} - {n}/{d}| <= {tol}" for r, (n, d, tol) in ratios.items())
-    return _conditions_result(df, key, conditions, "metric_consistency", table, threshold, t)
+    """``consistency`` on ``df`` alone."""
+    return evaluate_alone(consistency(table, key, lambda _: ratios), df, [key], t)
 
 
 def segments_match_metrics(

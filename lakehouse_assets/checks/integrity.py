@@ -3,60 +3,45 @@
 Each function takes DataFrames already restricted to what should be checked (the run's
 landing-date window, or the whole table) and returns a RuleResult. Counts come from one
 aggregation; offending keys are fetched by a second, limited query only when a rule fails.
+The key rule's counts come from ``checks.counting``, which counts a table's other row rules
+in the same aggregation.
 """
 
 import datetime as dt
-from functools import reduce
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
+from lakehouse_assets.checks import counting
+from lakehouse_assets.checks.counting import any_of, sample_keys
 from lakehouse_assets.checks.results import ERROR, WARN, RuleResult
 from lakehouse_assets.checks.rules import THRESHOLDS, Thresholds
-
-
-def sample_keys(df: DataFrame, keys: list[str], n: int) -> list:
-    """Up to n offending keys (a value for one key column, a dict for several), sorted."""
-    rows = df.select(*keys).distinct().orderBy(*keys).limit(n).collect()
-    return [r[0] if len(keys) == 1 else r.asDict() for r in rows]
-
-
-def _any(conditions: list[Column]) -> Column:
-    return reduce(lambda a, b: a | b, conditions)
 
 
 def keys_unique_not_null(
     df: DataFrame, keys: list[str], table: str, t: Thresholds = THRESHOLDS
 ) -> RuleResult:
     """Every row has all key columns set and no two rows share a key."""
-    null_key = _any([F.col(k).isNull() for k in keys])
-    per_key = df.groupBy(*keys).agg(F.count(F.lit(1)).alias("n"), F.max(null_key).alias("null"))
-    stats = per_key.agg(
-        F.coalesce(F.sum("n"), F.lit(0)).alias("rows"),
-        F.coalesce(F.sum(F.when(F.col("null"), F.col("n"))), F.lit(0)).alias("null_rows"),
-        F.count_if((F.col("n") > 1) & ~F.col("null")).alias("duplicate_keys"),
-        F.coalesce(F.sum(F.when((F.col("n") > 1) & ~F.col("null"), F.col("n"))), F.lit(0)).alias(
-            "duplicate_rows"
-        ),
-    ).first()
-    failed = int(stats["null_rows"]) + int(stats["duplicate_rows"])
-    sample = []
-    if failed:
-        bad = per_key.where((F.col("n") > 1) | F.col("null"))
-        sample = sample_keys(bad, keys, t.sample_size)
+    key_counts, _ = counting.count(df, keys)
+    return key_result(key_counts, table, t)
+
+
+def key_result(k: counting.KeyCounts, table: str, t: Thresholds = THRESHOLDS) -> RuleResult:
+    """The key rule's result from the key's counts."""
+    failed = k.null_rows + k.duplicate_rows
     return RuleResult(
         rule="keys_unique_not_null",
         table=table,
         passed=failed == 0,
-        rows_checked=int(stats["rows"]),
+        rows_checked=k.rows,
         rows_failed=failed,
-        threshold=f"0 null or duplicate keys on {keys}",
-        sample_keys=sample,
+        threshold=f"0 null or duplicate keys on {k.keys}",
+        sample_keys=k.sample(t.sample_size) if failed else [],
         details={
-            "keys": keys,
-            "null_key_rows": int(stats["null_rows"]),
-            "duplicate_keys": int(stats["duplicate_keys"]),
-            "duplicate_rows": int(stats["duplicate_rows"]),
+            "keys": k.keys,
+            "null_key_rows": k.null_rows,
+            "duplicate_keys": k.duplicate_keys,
+            "duplicate_rows": k.duplicate_rows,
         },
     )
 
@@ -67,7 +52,7 @@ def rows_with_keys_of(table: DataFrame, window: DataFrame, keys: list[str]) -> D
     For tables whose key is unique across partitions (silver ``key_scope="table"``): the keys
     a run wrote must be unique in the whole table, but only those keys need checking.
     """
-    null_key = _any([F.col(k).isNull() for k in keys])
+    null_key = any_of([F.col(k).isNull() for k in keys])
     return table.join(window.select(*keys).distinct(), keys, "left_semi").unionByName(
         window.where(null_key)
     )
@@ -95,7 +80,7 @@ def orphans(
     joined = joined.select(
         child_key, *parents, *[flag.alias(f"_orphan_{fk}") for fk, flag in flags]
     )
-    any_orphan = _any([F.col(f"_orphan_{fk}") for fk, _ in flags])
+    any_orphan = any_of([F.col(f"_orphan_{fk}") for fk, _ in flags])
     stats = joined.agg(
         F.count(F.lit(1)).alias("rows"),
         F.count_if(any_orphan).alias("orphan_rows"),

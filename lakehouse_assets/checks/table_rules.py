@@ -13,16 +13,21 @@ reconciliations, which are statements about whole tables, read whole tables.
 Where a rule runs: in the step that writes its table, on what the table will hold, before the
 commit (``assets.factory``); a reconciliation of tables written by different steps
 (``after_publish``) runs in one check step after them (``checks.definitions``).
+
+How: a rule about its own table's rows (the key rule, the contract, value and consistency
+rules) is *counted*: ``evaluate_all`` counts all of a table's counted rules in one Spark
+aggregation (``checks.counting``); rules that join other tables run their own queries.
 """
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from lakehouse_assets.checks import contracts, gold, integrity
+from lakehouse_assets.checks import contracts, counting, gold, integrity
+from lakehouse_assets.checks.counting import CountedRule
 from lakehouse_assets.checks.results import RuleResult
 from lakehouse_assets.checks.rules import THRESHOLDS, Thresholds
 from lakehouse_assets.resources.delta_io_manager import PendingWrite, read_table, window_predicate
@@ -68,11 +73,18 @@ class RuleInputs:
         return (self.window[1] - dt.timedelta(days=1)).date() if self.window else None
 
 
+KEY_RULE = "keys_unique_not_null"
+
+
 @dataclass(frozen=True)
 class QualityRule:
+    """A rule is evaluated either by ``evaluate`` (it reads what it needs) or, ``counted``, by
+    counting its table's rows that break its conditions: all the counted rules of a table
+    (its key rule among them) share one aggregation (``evaluate_all``)."""
+
     table: str  # "layer.table": the asset the check is attached to
     name: str  # the check's name, unique per table
-    evaluate: Callable[[RuleInputs], RuleResult]
+    evaluate: Callable[[RuleInputs], RuleResult] | None
     description: str
     blocking: bool = True  # integrity rules stop downstream assets on an ERROR failure
     reads: tuple[str, ...] = field(default_factory=tuple)
@@ -81,6 +93,20 @@ class QualityRule:
     # False: audited in the step that writes the table, before its commit. True: the rule
     # reconciles tables written in other steps, so it runs in a check step once they are.
     after_publish: bool = False
+    counted: CountedRule | None = None
+    # A counted rule about the run's landed rows only (else: every row the key rule checks,
+    # which must then be the whole table).
+    landed_only: bool = False
+
+    def __post_init__(self):
+        if (self.evaluate is None) == (self.counted is None):
+            raise ValueError(f"{self.table} / {self.name}: needs exactly one of evaluate, counted.")
+        partial = self.counted and table_spec(self.table).key_scope != "table"
+        if partial and not self.landed_only and self.name != KEY_RULE:
+            raise ValueError(
+                f"{self.table} / {self.name}: the key rule of this table checks part of it; a "
+                "counted rule about every row must be landed_only or evaluate on its own."
+            )
 
     @property
     def asset_key(self) -> list[str]:
@@ -89,36 +115,59 @@ class QualityRule:
 
 # --- keys: one rule per declared table (lakehouse_assets.tables), in its write mode's scope --
 def key_rule(spec: TableSpec) -> QualityRule:
-    table, keys, scope = spec.name, spec.keys, spec.key_scope
-
-    def evaluate(inp: RuleInputs) -> RuleResult:
-        if scope == "table" or inp.window is None:
-            df = inp.table(table)
-        elif scope == "window":
-            df = inp.landed(table)
-        else:
-            df = integrity.rows_with_keys_of(inp.table(table), inp.landed(table), list(keys))
-        return integrity.keys_unique_not_null(df, list(keys), table, inp.thresholds)
+    def counted(_: DataFrame, t: Thresholds):
+        return {}, lambda _counts, keys: integrity.key_result(keys, spec.name, t)
 
     return QualityRule(
-        table, "keys_unique_not_null", evaluate,
-        f"Key {list(keys)} is never null and never duplicated ({scope} scope).",
+        spec.name, KEY_RULE, None,
+        f"Key {list(spec.keys)} is never null and never duplicated ({spec.key_scope} scope).",
+        counted=counted,
     )
+
+
+def key_frame(table: str, inp: RuleInputs) -> DataFrame:
+    """The rows the key rule of ``table`` checks, in its write mode's scope."""
+    spec = table_spec(table)
+    if spec.key_scope == "table" or inp.window is None:
+        return inp.table(table)
+    if spec.key_scope == "window":
+        return inp.landed(table)
+    return integrity.rows_with_keys_of(inp.table(table), inp.landed(table), list(spec.keys))
+
+
+def evaluate_all(rules: Sequence[QualityRule], inp: RuleInputs) -> list[RuleResult]:
+    """The result of each rule, in order. The counted rules of a table are counted in one
+    aggregation over the rows its key rule checks; a landed-only rule counts the run's
+    landing dates among them."""
+    results: dict[int, RuleResult] = {}
+    counted: dict[str, list[int]] = {}
+    for i, rule in enumerate(rules):
+        if rule.counted:
+            counted.setdefault(rule.table, []).append(i)
+        else:
+            results[i] = rule.evaluate(inp)
+    for table, members in counted.items():
+        frame = key_frame(table, inp)
+        plans = {i: rules[i].counted(frame, inp.thresholds) for i in members}
+        landed = F.expr(window_predicate(LANDING_DATE, *inp.window)) if inp.window else None
+        scopes = {str(i): landed for i in members if rules[i].landed_only and landed is not None}
+        keys, counts = counting.count(
+            frame, list(table_spec(table).keys),
+            {str(i): conditions for i, (conditions, _) in plans.items()}, scopes,
+        )
+        for i, (_, judge) in plans.items():
+            results[i] = judge(counts[str(i)], keys)
+    return [results[i] for i in range(len(rules))]
 
 
 # --- silver ----------------------------------------------------------------------------------
 def contract_rule(stg: str) -> QualityRule:
     model, [key] = contracts.CONTRACTS[stg], table_spec(f"silver.{stg}").keys
-
-    def evaluate(inp: RuleInputs) -> RuleResult:
-        return contracts.validate_contract(
-            inp.landed(f"silver.{stg}"), model, key, f"silver.{stg}", inp.thresholds
-        )
-
     return QualityRule(
-        f"silver.{stg}", "pandera_contract", evaluate,
+        f"silver.{stg}", "pandera_contract", None,
         f"pandera contract {model.__name__} (types, nullability, ranges, statuses, email) on "
         "the run's landing dates; counts by column and check. An unknown order status warns.",
+        counted=contracts.contract(model, key, f"silver.{stg}"), landed_only=True,
     )
 
 
@@ -175,12 +224,10 @@ def _orphans_orders(inp: RuleInputs) -> RuleResult:
 # --- gold ------------------------------------------------------------------------------------
 def _spend(table: str, total: str, avg: str, segment: str | None) -> QualityRule:
     return QualityRule(
-        table, "spend_values",
-        lambda inp: gold.customer_spend_values(
-            inp.table(table), table, total, avg, segment, t=inp.thresholds
-        ),
+        table, "spend_values", None,
         f"{total} and {avg} not negative, {total} >= {avg}, {total}"
         + (f" and {segment}" if segment else "") + " not null.",
+        counted=gold.spend_values(table, total, avg, segment),
     )
 
 
@@ -218,12 +265,10 @@ GOLD_RULES: tuple[QualityRule, ...] = (
     _spend("gold.fct_customer_insights", "total_spend", "avg_order_value", "customer_segment"),
     _spend("gold.fct_customer_metrics", "monetary_value", "avg_order_value", None),
     QualityRule(
-        "gold.fct_customer_metrics", "customer_metric_rules",
-        lambda inp: gold.customer_metric_rules(
-            inp.table("gold.fct_customer_metrics"), "gold.fct_customer_metrics", inp.thresholds
-        ),
+        "gold.fct_customer_metrics", "customer_metric_rules", None,
         "customer_id not null and unique, predicted_clv_12m >= 0, R/F/M "
         "scores within 1..5 where present.",
+        counted=gold.metric_rules("gold.fct_customer_metrics"),
     ),
     QualityRule(
         "gold.fct_daily_sales", "aggregation_reconciliation",
@@ -239,28 +284,25 @@ GOLD_RULES: tuple[QualityRule, ...] = (
         after_publish=True,
     ),
     QualityRule(
-        "gold.fct_daily_sales", "metric_consistency",
-        lambda inp: gold.metric_consistency(
-            inp.table("gold.fct_daily_sales"), "gold.fct_daily_sales", "order_date",
-            {
-                "avg_order_value": ("total_sales", "order_count",
-                                    float(inp.thresholds.money_tolerance)),
-                "items_per_order": ("units_sold", "order_count", inp.thresholds.ratio_tolerance),
-            },
-            inp.thresholds,
-        ),
+        "gold.fct_daily_sales", "metric_consistency", None,
         "avg_order_value = total_sales / order_count and items_per_order = "
         "units_sold / order_count (null averages on zero-order dates are consistent).",
+        counted=gold.consistency(
+            "gold.fct_daily_sales", "order_date",
+            lambda t: {
+                "avg_order_value": ("total_sales", "order_count", float(t.money_tolerance)),
+                "items_per_order": ("units_sold", "order_count", t.ratio_tolerance),
+            },
+        ),
     ),
     QualityRule(
-        "gold.fct_customer_insights", "metric_consistency",
-        lambda inp: gold.metric_consistency(
-            inp.table("gold.fct_customer_insights"), "gold.fct_customer_insights", "customer_id",
-            {"avg_order_value": ("total_spend", "order_count",
-                                 float(inp.thresholds.money_tolerance))},
-            inp.thresholds,
-        ),
+        "gold.fct_customer_insights", "metric_consistency", None,
         "avg_order_value = total_spend / order_count per customer.",
+        counted=gold.consistency(
+            "gold.fct_customer_insights", "customer_id",
+            lambda t: {"avg_order_value": ("total_spend", "order_count",
+                                           float(t.money_tolerance))},
+        ),
     ),
     QualityRule(
         "gold.fct_daily_sales", "historical_trend",
