@@ -4,6 +4,7 @@ every check runs and passes, and gold.data_quality_summary records it."""
 
 import os
 
+import pytest
 from dagster import (
     AssetCheckKey,
     AssetCheckSeverity,
@@ -15,6 +16,7 @@ from dagster import (
 )
 
 from lakehouse_assets.assets.bronze import bronze_assets
+from lakehouse_assets.assets.factory import cached_for_step
 from lakehouse_assets.assets.by_landing_day import orders_touched_by_day
 from lakehouse_assets.assets.silver import silver_entity_assets
 from lakehouse_assets.definitions import defs
@@ -54,17 +56,37 @@ def _delta_version(storage, layer: str, table: str) -> int:
 STEPS = [*bronze_assets, *silver_entity_assets, orders_touched_by_day]
 
 
+def _cached_frames(spark) -> int | None:
+    """How many cached frames the session holds, not counting the table states Delta caches
+    for itself (None over Spark Connect: it cannot say)."""
+    if type(spark).__module__.startswith("pyspark.sql.connect"):
+        return None
+    rdds = spark.sparkContext._jsc.sc().getPersistentRDDs().values().iterator()
+    names = []
+    while rdds.hasNext():
+        names.append(str(rdds.next().name()))
+    return sum(not name.startswith("Delta Table State") for name in names)
+
+
+def test_cached_for_step_is_for_a_step_s_compute(spark):
+    with pytest.raises(RuntimeError, match="step's compute"):
+        cached_for_step(spark.range(1))
+
+
 def test_a_failed_blocking_rule_commits_nothing_and_says_why(spark, tmp_path):
     storage = LakehouseStorage(
         lakehouse_root=str(tmp_path / "lakehouse"), landing_root=str(tmp_path / "landing")
     )
     _write_landing(storage.landing_root)
+    cached_before = _cached_frames(spark)
     # A deployment that accepts half its items arriving before their orders publishes the day,
     # and the check result shows the limit it was held to.
     lenient = materialize(
         STEPS, partition_key=DAY,
         resources=build_resources(storage, QualitySettings(max_orphan_share=0.5)),
     )
+    # Every frame a step cached (its outputs, and what several outputs read) is released.
+    assert _cached_frames(spark) == cached_before
     lenient_items = {(e.asset_key.to_user_string(), e.check_name): e
                      for e in lenient.get_asset_check_evaluations()}[
         ("silver/stg_order_items", "referential_integrity")]

@@ -19,7 +19,7 @@ from dagster import AssetKey, MetadataValue, Output
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from lakehouse_assets.assets.factory import Table, step, with_layer_metadata
+from lakehouse_assets.assets.factory import Table, cached_for_step, step, with_layer_metadata
 from lakehouse_assets.resources.delta_io_manager import (
     COMMIT_METADATA,
     commit_record,
@@ -110,8 +110,10 @@ def orders_touched_by_day(context) -> dict:
         touched = _everything(session, storage, current)
     else:
         touched = touched_orders(current, previous)
+    # Every output reads both: computed once, not once per output.
+    touched = cached_for_step(touched)
     orders, items = orders_to_recompute(touched, current.orders, current.items)
-    customer_orders = intermediate.int_customer_orders(orders, items)
+    customer_orders = cached_for_step(intermediate.int_customer_orders(orders, items))
     # Each commit records which silver versions its rows reflect: the next run diffs with them.
     metadata = {COMMIT_METADATA: MetadataValue.json({COMPUTED_FROM: versions})}
 

@@ -21,6 +21,7 @@ the step's inputs are the transforms' parameter names, which are table names.
 import inspect
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence, Set
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from dagster import (
@@ -145,6 +146,21 @@ def evaluate_rules(
         yield blocks, checked
 
 
+# The frames a running step keeps cached until it has published (``cached_for_step``).
+_held: ContextVar[list[DataFrame] | None] = ContextVar("held_for_step", default=None)
+
+
+def cached_for_step(df: DataFrame) -> DataFrame:
+    """``df``, cached until the step has published its outputs: for a frame that several of a
+    step's outputs are computed from (else each output computes it again)."""
+    held = _held.get()
+    if held is None:
+        raise RuntimeError("cached_for_step caches for a step's compute; call it from one.")
+    df = df.persist()
+    held.append(df)
+    return df
+
+
 def step(
     name: str,
     tables: Sequence[Table],
@@ -187,12 +203,19 @@ def step(
                     f"{name} writes {', '.join(t.full_name for t in tables)} together (they come "
                     "from one pass over the same input); select all of them."
                 )
-            outputs = {
-                table: value if isinstance(value, Output) else Output(value)
-                for table, value in compute(context, **inputs).items()
-                if by_name[table] in selected
-            }
-            yield from _write_audit_publish(context, outputs, by_name, checks)
+            held: list[DataFrame] = []
+            _held.set(held)
+            try:
+                outputs = {
+                    table: value if isinstance(value, Output) else Output(value)
+                    for table, value in compute(context, **inputs).items()
+                    if by_name[table] in selected
+                }
+                yield from _write_audit_publish(context, outputs, by_name, checks)
+            finally:
+                _held.set(None)
+                for df in held:
+                    df.unpersist()
 
         return _step
 
