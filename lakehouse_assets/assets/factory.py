@@ -2,7 +2,8 @@
 
 A step is a multi-asset that computes one or more tables (``Table``) and:
 
-1. computes each table's DataFrame and caches it once;
+1. computes each table's DataFrame and caches it once (a frame several outputs read is cached
+   with ``cached_for_step``); every cache is released once the step has published;
 2. audits it: every quality rule of the step's tables (``checks.table_rules``) is evaluated on
    what the Delta table will hold after the write (``resources.delta_io_manager.pending_write``),
    before anything is committed; each rule is a check of its table (``check_specs``). A
