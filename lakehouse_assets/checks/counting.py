@@ -29,6 +29,10 @@ def sample_keys(df: DataFrame, keys: list[str], n: int) -> list:
     return [r[0] if len(keys) == 1 else r.asDict() for r in rows]
 
 
+# The rule every table's key is checked by.
+KEY_RULE = "keys_unique_not_null"
+
+
 @dataclass(frozen=True)
 class KeyCounts:
     """The key over every row counted: rows, rows with a null key part, duplicated keys."""
@@ -40,8 +44,10 @@ class KeyCounts:
     duplicate_rows: int
     per_key: DataFrame  # one row per key value: n (rows), null_key (a key part is null)
 
-    def sample(self, n: int) -> list:
-        return sample_keys(self.per_key.where("n > 1 OR null_key"), self.keys, n)
+    def sample(self, n: int, null_keys: bool = True) -> list:
+        """Up to n duplicated keys, and keys with a null part unless ``null_keys`` is off."""
+        offending = "n > 1 OR null_key" if null_keys else "n > 1 AND NOT null_key"
+        return sample_keys(self.per_key.where(offending), self.keys, n)
 
 
 @dataclass(frozen=True)

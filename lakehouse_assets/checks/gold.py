@@ -110,9 +110,7 @@ def metric_rules(table: str) -> CountedRule:
             details = {**result.details, "duplicate_customer_ids": k.duplicate_keys}
             if not k.duplicate_rows:
                 return replace(result, details=details)
-            duplicates = sample_keys(
-                k.per_key.where("n > 1 AND NOT null_key"), ["customer_id"], t.sample_size
-            )
+            duplicates = k.sample(t.sample_size, null_keys=False)
             return replace(
                 result,
                 passed=False,
@@ -232,8 +230,8 @@ def consistency(
     """
 
     def counted(_: DataFrame, t: Thresholds):
-        conditions = {}
-        for ratio, (num, den, tol) in ratios(t).items():
+        conditions, tolerances = {}, ratios(t)
+        for ratio, (num, den, tol) in tolerances.items():
             expected = F.try_divide(F.col(num).cast("double"), F.col(den))
             zero_den = F.col(den) == 0
             conditions[f"{ratio}_inconsistent"] = F.when(
@@ -243,7 +241,7 @@ def consistency(
                 | (F.abs(F.col(ratio).cast("double") - expected) > F.lit(tol))
             )
         threshold = ", ".join(
-            f"|{r} - {n}/{d}| <= {tol}" for r, (n, d, tol) in ratios(t).items()
+            f"|{r} - {n}/{d}| <= {tol}" for r, (n, d, tol) in tolerances.items()
         )
         return conditions, _judge_conditions(key, "metric_consistency", table, threshold, t)
 

@@ -30,7 +30,7 @@ def key_result(k: counting.KeyCounts, table: str, t: Thresholds = THRESHOLDS) ->
     """The key rule's result from the key's counts."""
     failed = k.null_rows + k.duplicate_rows
     return RuleResult(
-        rule="keys_unique_not_null",
+        rule=counting.KEY_RULE,
         table=table,
         passed=failed == 0,
         rows_checked=k.rows,

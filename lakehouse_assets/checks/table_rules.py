@@ -27,7 +27,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from lakehouse_assets.checks import contracts, counting, gold, integrity
-from lakehouse_assets.checks.counting import CountedRule
+from lakehouse_assets.checks.counting import KEY_RULE, CountedRule
 from lakehouse_assets.checks.results import RuleResult
 from lakehouse_assets.checks.rules import THRESHOLDS, Thresholds
 from lakehouse_assets.resources.delta_io_manager import PendingWrite, read_table, window_predicate
@@ -71,9 +71,6 @@ class RuleInputs:
     @property
     def last_landing_date(self) -> dt.date | None:
         return (self.window[1] - dt.timedelta(days=1)).date() if self.window else None
-
-
-KEY_RULE = "keys_unique_not_null"
 
 
 @dataclass(frozen=True)
