@@ -1,18 +1,28 @@
-"""Which orders, order dates and customers a landing day touches, for the tables merged per
-landing date (``assets.by_landing_day``).
+"""The tables merged per landing date (``assets.by_landing_day``), maintained by difference.
 
 A landing day carries new orders and status changes of older ones, and order items of its
-orders; every order, order date and customer they belong to must be recomputed, and nothing
-else. A correction can also move an order away from a date or a customer (a fixed order
-date, a dropped line): what its previous version counted towards is recomputed too, from
-silver as the last computation of the tables saw it (``previous``).
+orders. The orders it touches are found (``touched_orders``), and what each contributed
+before (silver as the tables' last computation saw it, ``previous``) and contributes now
+(``order_contributions``) is read for those orders only. Sums and counts per order date and
+per customer-day are the stored value plus the difference (``changes``); a customer's
+summary is recomputed from its stored completed orders with the touched ones replaced. No
+step reads the orders the day did not touch in silver. A correction that moves an order away
+from a date or a customer (a fixed order date, a dropped line) is a difference like any other:
+its previous version is subtracted where it was.
+
+Without a previous computation, the same functions compute every table from nothing (no
+stored values, no previous contributions).
 """
 
 from dataclasses import dataclass
 
-from pyspark.sql import DataFrame
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+
+from lakehouse_assets.transforms import intermediate, sales
 
 TOUCHED_COLUMNS = ("order_id", "customer_id", "order_date")
+SIGN = "_sign"
 
 
 @dataclass(frozen=True)
@@ -50,19 +60,109 @@ def touched_orders(current: SilverOrders, previous: SilverOrders | None = None) 
     )
 
 
-def orders_to_recompute(
-    touched: DataFrame, stg_orders: DataFrame, stg_order_items: DataFrame
-) -> tuple[DataFrame, DataFrame]:
-    """The silver orders on the touched order dates or of the touched customers, and their
-    items: the inputs to recompute every touched order, order date and customer."""
-    on_dates = stg_orders.join(
-        touched.select("order_date").where("order_date IS NOT NULL").distinct(),
-        "order_date", "left_semi",
+def order_contributions(state: SilverOrders, ids: DataFrame | None = None) -> DataFrame:
+    """What each completed order among ``ids`` (every order when None) adds to the tables:
+    its ``int_customer_orders`` row, and ``units`` (its items' quantities; null without items).
+    """
+    orders, items = state.orders, state.items
+    if ids is not None:
+        orders = orders.join(ids, "order_id", "left_semi")
+        items = items.join(ids, "order_id", "left_semi")
+    units = items.groupBy("order_id").agg(F.sum("quantity").alias("units"))
+    return intermediate.int_customer_orders(orders, items).join(units, "order_id", "left")
+
+
+def changes(now: DataFrame, before: DataFrame | None) -> DataFrame:
+    """The contributions now (``_sign`` +1) and before (-1): adding up ``_sign`` times a
+    contribution changes a stored sum or count into the current one."""
+    signed = now.withColumn(SIGN, F.lit(1))
+    if before is None:
+        return signed
+    return signed.unionByName(before.withColumn(SIGN, F.lit(-1)))
+
+
+def customer_orders(ids: DataFrame, now: DataFrame) -> DataFrame:
+    """The touched orders that are completed, and a row without customer (which removes it)
+    for each touched order that is not (any more)."""
+    completed = now.drop("units")
+    gone = ids.join(completed, "order_id", "left_anti")
+    return completed.unionByName(gone, allowMissingColumns=True)
+
+
+def customer_summary(
+    customers: DataFrame, stored_orders: DataFrame | None, ids: DataFrame, now: DataFrame
+) -> DataFrame:
+    """The summary of every touched customer from all their completed orders: the stored
+    ones the run did not touch and the touched ones as they are now. A customer without a
+    completed order gets ``order_count`` 0, which removes its row."""
+    orders = now.drop("units")
+    if stored_orders is not None:
+        kept = (
+            stored_orders.join(customers, "customer_id", "left_semi")
+            .join(ids, "order_id", "left_anti")
+        )
+        orders = kept.select(*orders.columns).unionByName(orders)
+    summary = intermediate.customer_summary(orders)
+    return customers.join(summary, "customer_id", "left").select(
+        "customer_id",
+        F.coalesce("order_count", F.lit(0).cast("long")).alias("order_count"),
+        *[c for c in summary.columns if c not in ("customer_id", "order_count")],
     )
-    of_customers = stg_orders.join(
-        touched.select("customer_id").where("customer_id IS NOT NULL").distinct(),
-        "customer_id", "left_semi",
+
+
+def user_daily_spend(pairs: DataFrame, stored: DataFrame | None, change: DataFrame) -> DataFrame:
+    """``fct_user_daily_spend`` for the touched (customer, order date) pairs: the stored spend
+    and orders plus the change (a pair whose orders were cancelled since keeps a row of
+    zeros), and ``had_orders``: whether the pair had a completed order before the run."""
+    keys = ["customer_id", "order_date"]
+    per_pair = change.groupBy(*keys).agg(
+        F.sum(F.col(SIGN) * F.col("order_total")).alias("spend_change"),
+        F.sum(SIGN).alias("orders_change"),
     )
-    orders = on_dates.unionByName(of_customers).dropDuplicates(["order_id"])
-    items = stg_order_items.join(orders.select("order_id"), "order_id", "left_semi")
-    return orders, items
+    spend = _with_stored(pairs, stored, {"total_spend": sales.MONEY, "order_count": "long"})
+    return spend.join(per_pair, keys, "left").select(
+        *keys,
+        sales.money(_plus("total_spend", "spend_change")).alias("total_spend"),
+        _plus("order_count", "orders_change").cast("long").alias("order_count"),
+        (F.coalesce("order_count", F.lit(0)) > 0).alias("had_orders"),
+    )
+
+
+def daily_sales(
+    dates: DataFrame, stored: DataFrame | None, change: DataFrame, spend: DataFrame
+) -> DataFrame:
+    """``fct_daily_sales`` for the touched order dates: the stored counts and sums plus the
+    change; unique customers change by the pairs of ``spend`` (``user_daily_spend``) that
+    start or stop having a completed order."""
+    per_date = change.groupBy("order_date").agg(
+        F.sum(SIGN).alias("orders_change"),
+        F.sum(F.col(SIGN) * F.col("order_total")).alias("sales_change"),
+        F.sum(F.col(SIGN) * F.coalesce("units", F.lit(0))).alias("units_change"),
+    )
+    buying = (F.col("order_count") > 0).cast("int") - F.col("had_orders").cast("int")
+    customers = spend.groupBy("order_date").agg(F.sum(buying).alias("customers_change"))
+    daily = _with_stored(dates, stored, {
+        "order_count": "long", "total_sales": sales.MONEY, "units_sold": "long",
+        "unique_customers": "long",
+    })
+    return sales.daily_sales_columns(
+        daily.join(per_date, "order_date", "left").join(customers, "order_date", "left").select(
+            "order_date",
+            _plus("order_count", "orders_change").alias("order_count"),
+            _plus("total_sales", "sales_change").alias("total_sales"),
+            _plus("units_sold", "units_change").alias("units_sold"),
+            _plus("unique_customers", "customers_change").alias("unique_customers"),
+        )
+    )
+
+
+def _with_stored(keys: DataFrame, stored: DataFrame | None, columns: dict) -> DataFrame:
+    """``keys`` with the stored values of ``columns`` (name -> type), null where none is."""
+    on = keys.columns
+    if stored is None:
+        return keys.select(*on, *[F.lit(None).cast(t).alias(c) for c, t in columns.items()])
+    return keys.join(stored.select(*on, *columns), on, "left")
+
+
+def _plus(stored: str, change: str) -> Column:
+    return F.coalesce(F.col(stored), F.lit(0)) + F.coalesce(F.col(change), F.lit(0))

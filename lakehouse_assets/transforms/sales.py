@@ -1,6 +1,6 @@
 """Gold sales marts as plain DataFrame -> DataFrame functions (no table I/O, no wall clock).
 
-- ``fct_daily_sales`` / ``daily_sales_for_dates``: sales per order date.
+- ``fct_daily_sales``: sales per order date.
 - ``fct_product_reorders``: product performance with reorder rate and days between orders.
 - ``fct_department_analytics``: sales by department.
 - ``fct_product_pairs``: co-purchase pairs with support, confidence and lift.
@@ -104,33 +104,17 @@ def customer_order_summary(int_customer_summary: DataFrame) -> DataFrame:
     )
 
 
-def fct_daily_sales(
-    int_customer_orders: DataFrame,
-    stg_order_items: DataFrame,
-    order_dates: DataFrame | None = None,
-) -> DataFrame:
+def fct_daily_sales(int_customer_orders: DataFrame, stg_order_items: DataFrame) -> DataFrame:
     """One row per order date with completed orders.
 
     Columns: order_date, order_count, total_sales (sum of order_total, shipping included),
     avg_order_value (total_sales / order_count), units_sold (sum of item quantities),
     items_per_order (units_sold / order_count, double), unique_customers, day_of_week
     (Spark dayofweek: 1 = Sunday .. 7 = Saturday), month, year.
-
-    ``order_dates`` (a DataFrame with an ``order_date`` column) restricts the output to
-    exactly those dates, for the incremental asset that recomputes only the dates touched by
-    a landing day: a requested date without completed orders (e.g. its only order was
-    cancelled since) gets a row with zeros and null averages, so that the stale row is
-    overwritten rather than left behind.
     """
-    orders = int_customer_orders
-    if order_dates is not None:
-        requested = order_dates.select("order_date").where(F.col("order_date").isNotNull())
-        requested = requested.distinct()
-        orders = orders.join(requested, "order_date", "left_semi")
-
     units_per_order = stg_order_items.groupBy("order_id").agg(F.sum("quantity").alias("units"))
     daily = (
-        orders.join(units_per_order, "order_id", "left")
+        int_customer_orders.join(units_per_order, "order_id", "left")
         .groupBy("order_date")
         .agg(
             F.count("order_id").alias("order_count"),
@@ -139,31 +123,28 @@ def fct_daily_sales(
             F.countDistinct("customer_id").alias("unique_customers"),
         )
     )
-    if order_dates is not None:
-        daily = requested.join(daily, "order_date", "left")
+    return daily_sales_columns(daily)
 
+
+def daily_sales_columns(daily: DataFrame) -> DataFrame:
+    """``fct_daily_sales``'s columns from per-date order_count, total_sales, units_sold and
+    unique_customers, a null read as 0: a date without completed orders (its only order was
+    cancelled since) gets zeros and null averages, so that its stale row is overwritten."""
     order_count = F.coalesce(F.col("order_count"), F.lit(0))
     units_sold = F.coalesce(F.col("units_sold"), F.lit(0))
     return daily.select(
         "order_date",
-        order_count.alias("order_count"),
+        order_count.cast("long").alias("order_count"),
         money(F.coalesce(F.col("total_sales"), F.lit(0))).alias("total_sales"),
         # try_divide: null, not an ANSI error, on a zero-order date.
         money(F.try_divide(F.col("total_sales"), order_count)).alias("avg_order_value"),
         units_sold.cast("long").alias("units_sold"),
         F.try_divide(units_sold.cast("double"), order_count).alias("items_per_order"),
-        F.coalesce(F.col("unique_customers"), F.lit(0)).alias("unique_customers"),
+        F.coalesce(F.col("unique_customers"), F.lit(0)).cast("long").alias("unique_customers"),
         F.dayofweek("order_date").alias("day_of_week"),
         F.month("order_date").alias("month"),
         F.year("order_date").alias("year"),
     )
-
-
-def daily_sales_for_dates(
-    int_customer_orders: DataFrame, stg_order_items: DataFrame, dates_df: DataFrame
-) -> DataFrame:
-    """``fct_daily_sales`` restricted to the ``order_date`` values of ``dates_df``."""
-    return fct_daily_sales(int_customer_orders, stg_order_items, order_dates=dates_df)
 
 
 def fct_product_reorders(
