@@ -42,6 +42,20 @@ def spark(tmp_path_factory):
     yield session
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _forget_delta_tables_after_each_module():
+    """Delta keeps every table it opened, and a cached copy of its state, for the life of the
+    JVM. One session runs the whole suite over thousands of short-lived tables: without this,
+    those copies filled the driver's heap near the end of the suite (OutOfMemoryError)."""
+    yield
+    from pyspark.sql import SparkSession
+
+    session = SparkSession.getActiveSession()
+    jvm = getattr(session, "_jvm", None)  # None over Spark Connect: the server keeps its own
+    if jvm is not None:
+        jvm.org.apache.spark.sql.delta.DeltaLog.clearCache()
+
+
 @pytest.fixture
 def lakehouse_root(tmp_path) -> str:
     root = tmp_path / "lakehouse"
