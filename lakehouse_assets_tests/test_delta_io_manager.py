@@ -25,7 +25,7 @@ from dagster._core.storage.tags import (
 )
 
 from lakehouse_assets.partitions import daily_partitions
-from lakehouse_assets.resources import SparkResource
+from lakehouse_assets.resources import LakehouseStorage, SparkResource, build_resources
 from lakehouse_assets.resources.delta_io_manager import DuplicateMergeKeyError, SchemaChangeError
 
 SCHEMA = "event_id string, event_date date, amount int"
@@ -305,6 +305,20 @@ def test_unpartitioned_downstream_reads_whole_table_and_catalog_sees_it(spark, r
     assert totals == [(_d("2024-01-01"), 3), (_d("2024-01-02"), 3)]
     assert spark.sql("SELECT count(*) FROM gold.event_totals").first()[0] == 2
     assert spark.sql("SELECT count(*) FROM silver.events").first()[0] == 3
+
+
+def test_the_catalog_entry_follows_the_table_to_another_root(spark, resources, tmp_path):
+    """silver.events is registered where it was last written: a lakehouse under another root
+    re-points the entry (the old table is left as it is)."""
+    run(resources, [events], "2024-01-01", DAY1)
+    other = build_resources(LakehouseStorage(lakehouse_root=str(tmp_path / "other_root")))
+    run(other, [events], "2024-01-02", DAY2)
+    located = spark.sql("DESCRIBE TABLE EXTENDED silver.events").where("col_name = 'Location'")
+    assert located.first()["data_type"].removeprefix("file:").rstrip("/") == (
+        other["storage"].table_path("silver", "events")
+    )
+    assert spark.sql("SELECT count(*) FROM silver.events").first()[0] == len(DAY2)
+    assert len(table_rows(spark, resources)) == len(DAY1)  # untouched under the first root
 
 
 def test_concurrent_runs_on_different_partitions_both_succeed(spark, resources):
