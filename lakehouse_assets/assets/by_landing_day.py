@@ -20,7 +20,6 @@ from dataclasses import dataclass
 
 from dagster import AssetKey, MetadataValue, Output
 from pyspark.sql import DataFrame
-from pyspark.sql import functions as F
 
 from lakehouse_assets.assets.factory import Table, cached_for_step, step, with_layer_metadata
 from lakehouse_assets.resources.delta_io_manager import (
