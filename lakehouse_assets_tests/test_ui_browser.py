@@ -109,6 +109,7 @@ def browser():
 
 
 def test_the_dagster_ui_shows_the_lakehouse_and_materializes_a_gold_table(dagster_dev, browser):
+    from selenium.common.exceptions import ElementClickInterceptedException
     from selenium.webdriver.common.by import By
 
     url, root, home = dagster_dev
@@ -151,12 +152,22 @@ def test_the_dagster_ui_shows_the_lakehouse_and_materializes_a_gold_table(dagste
     with DagsterInstance.from_config(str(home)) as instance:
         runs_before = {r.run_id for r in instance.get_runs()}
     page(f"/assets/{ASSET}", "5-before-materialize", "Materialize")
-    for skip in browser.find_elements(By.XPATH, "//button[normalize-space()='Skip']"):
-        if skip.is_displayed():  # the newsletter prompt over the page
-            skip.click()
     [button] = [b for b in browser.find_elements(By.XPATH, "//button[normalize-space()='Materialize']")
                 if b.is_displayed()]
-    button.click()
+
+    def clicked():
+        # Dagster's newsletter prompt opens over the page a moment after it loads, at no fixed
+        # time: skip it whenever it shows, and click again if it covered the button.
+        for skip in browser.find_elements(By.XPATH, "//button[normalize-space()='Skip']"):
+            if skip.is_displayed():
+                skip.click()
+        try:
+            button.click()
+        except ElementClickInterceptedException:
+            return False
+        return True
+
+    wait_for(clicked, 30, "the Materialize button, uncovered by a prompt")
 
     def finished_run():
         with DagsterInstance.from_config(str(home)) as instance:
