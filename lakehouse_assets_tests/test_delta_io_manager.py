@@ -26,6 +26,7 @@ from dagster._core.storage.tags import (
 
 from lakehouse_assets.partitions import daily_partitions
 from lakehouse_assets.resources import LakehouseStorage, SparkResource, build_resources
+from lakehouse_assets.resources import delta_io_manager
 from lakehouse_assets.resources.delta_io_manager import DuplicateMergeKeyError, SchemaChangeError
 
 SCHEMA = "event_id string, event_date date, amount int"
@@ -313,12 +314,28 @@ def test_the_catalog_entry_follows_the_table_to_another_root(spark, resources, t
     run(resources, [events], "2024-01-01", DAY1)
     other = build_resources(LakehouseStorage(lakehouse_root=str(tmp_path / "other_root")))
     run(other, [events], "2024-01-02", DAY2)
-    located = spark.sql("DESCRIBE TABLE EXTENDED silver.events").where("col_name = 'Location'")
-    assert located.first()["data_type"].removeprefix("file:").rstrip("/") == (
-        other["storage"].table_path("silver", "events")
+    assert catalog_location(spark, "silver.events") == other["storage"].table_path(
+        "silver", "events"
     )
     assert spark.sql("SELECT count(*) FROM silver.events").first()[0] == len(DAY2)
     assert len(table_rows(spark, resources)) == len(DAY1)  # untouched under the first root
+
+
+def test_an_entry_another_process_left_elsewhere_is_re_pointed(spark, resources, tmp_path):
+    """A process reads the catalog's entries once per layer: an entry another process made
+    for another root is found by that lookup and re-pointed at the first write."""
+    other = build_resources(LakehouseStorage(lakehouse_root=str(tmp_path / "other_root")))
+    run(other, [events], "2024-01-01", DAY1)
+    delta_io_manager._CATALOG.clear()  # what this process knows of the catalog: nothing yet
+    run(resources, [events], "2024-01-02", DAY2)
+    assert catalog_location(spark, "silver.events") == resources["storage"].table_path(
+        "silver", "events"
+    )
+
+
+def catalog_location(spark, name: str) -> str:
+    located = spark.sql(f"DESCRIBE TABLE EXTENDED {name}").where("col_name = 'Location'")
+    return located.first()["data_type"].removeprefix("file:").rstrip("/")
 
 
 def test_concurrent_runs_on_different_partitions_both_succeed(spark, resources):

@@ -84,8 +84,9 @@ _USER_METADATA_CONF = "spark.databricks.delta.commitInfo.userMetadata"
 # How many recent commits a materialization lists as its table's history.
 HISTORY_COMMITS = 5
 
-# Catalog entries this process already made point at the right path (saves a lookup per write).
-_REGISTERED: dict[str, str] = {}
+# The catalog's entries as this process last read or made them, per metastore (its warehouse)
+# and layer: {table: location}. Read with one query per layer, not one lookup per write.
+_CATALOG: dict[tuple[str, str], dict[str, str]] = {}
 
 
 class DuplicateMergeKeyError(ValueError):
@@ -522,6 +523,26 @@ def clustering_columns(spark: Any, path: str) -> list[str]:
     return list(spark.sql(f"DESCRIBE DETAIL {delta_path(path)}").first()["clusteringColumns"])
 
 
+def _location(path: str) -> str:
+    return path.removeprefix("file:").rstrip("/")
+
+
+def _catalog_entries(spark: Any, layer: str) -> dict[str, str]:
+    """{table: location} of every table in the catalog's database ``layer``, in one query that
+    runs no Spark job (the database is created when missing)."""
+    # Checked first: CREATE ... IF NOT EXISTS on an existing Hive database logs a "created
+    # concurrently" warning every time.
+    if not spark.catalog.databaseExists(layer):
+        spark.sql(f"CREATE DATABASE IF NOT EXISTS {layer}")
+        return {}
+    entries = {}
+    for row in spark.sql(f"SHOW TABLE EXTENDED IN {layer} LIKE '*'").collect():
+        found = re.search(r"^Location: (.+)$", row["information"], re.MULTILINE)
+        if found and not row["isTemporary"]:
+            entries[row["tableName"]] = _location(found.group(1).strip())
+    return entries
+
+
 def table_exists(spark: Any, path: str) -> bool:
     if "://" not in path.removeprefix("file:"):  # local: no Spark call needed
         return os.path.isdir(os.path.join(path.removeprefix("file:"), "_delta_log"))
@@ -623,23 +644,19 @@ class DeltaSparkIOManager(ConfigurableIOManager):
     # ---- catalog -----------------------------------------------------------------------
     def _register(self, spark: Any, layer: str, table: str, path: str, context: Any) -> None:
         """Make ``<layer>.<table>`` point at the table's path (best effort: never fails a run)."""
-        name = f"{layer}.{table}"
-        if _REGISTERED.get(name) == path:
-            return
+        name, location = f"{layer}.{table}", _location(path)
         try:
-            # Checked first: CREATE ... IF NOT EXISTS on an existing Hive database logs a
-            # "created concurrently" warning every time.
-            if not spark.catalog.databaseExists(layer):
-                spark.sql(f"CREATE DATABASE IF NOT EXISTS {layer}")
-            if spark.catalog.tableExists(name):
-                location = (
-                    spark.sql(f"DESCRIBE DETAIL {name}").select("location").first()["location"]
-                )
-                if location.removeprefix("file:").rstrip("/") != path.rstrip("/"):
-                    spark.sql(f"DROP TABLE {name}")  # external table: drops the entry only
-            if not spark.catalog.tableExists(name):
-                spark.sql(f"CREATE TABLE {name} USING DELTA LOCATION '{path}'")
-            _REGISTERED[name] = path
+            key = (spark.conf.get("spark.sql.warehouse.dir", ""), layer)
+            if key not in _CATALOG:
+                _CATALOG[key] = _catalog_entries(spark, layer)
+            entries = _CATALOG[key]
+            if entries.get(table) == location:
+                return
+            if table in entries:
+                spark.sql(f"DROP TABLE IF EXISTS {name}")  # external table: drops the entry only
+                del entries[table]
+            spark.sql(f"CREATE TABLE IF NOT EXISTS {name} USING DELTA LOCATION '{path}'")
+            entries[table] = location
         except Exception as exc:  # noqa: BLE001 - e.g. the local metastore is held by another process
             context.log.warning(f"Could not register {name} in the Spark catalog: {exc}")
 
