@@ -222,14 +222,17 @@ TABLES: dict[str, TableSpec] = _declare(
         "summary, adapted to orders). Merged per landing day.",
     ),
     TableSpec(
+        "gold.fct_finance_daily", ("order_date", "category", "payment_method"), UPSERT,
+        remove_when="s.transaction_count IS NULL",
+        description="Finance mart by order date, category and payment method: revenue, tax, "
+        "discounts, profit, refunds, credit-card revenue. Merged per landing day: each order "
+        "date the day touched (through an order, or a product's changed category or cost) "
+        "is recomputed from all its orders.",
+    ),
+    TableSpec(
         "gold.fct_sales_forecast", ("forecast_date",),
         description="Next 30 days of sales from a least-squares model on trend and day of "
         "week; the model's error on a held-out window is in the metadata.",
-    ),
-    TableSpec(
-        "gold.fct_finance_daily", ("order_date", "category", "payment_method"),
-        description="Finance mart by order date, category and payment method: revenue, tax, "
-        "discounts, profit, refunds, credit-card revenue.",
     ),
     # Each run adds its rows; history accumulates.
     TableSpec(

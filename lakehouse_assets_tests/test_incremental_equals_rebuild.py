@@ -15,7 +15,9 @@ writing that day's files into the landing zone first:
                order date 03-01), o203 re-sent as cancelled by mistake, the items of the
                previous day's o202 (items landing a day after their order)
 4. 2024-03-04  late status changes: o201 (placed 03-02) pending -> completed, o103 (placed
-               03-01) completed -> cancelled; a product's new list price; new orders
+               03-01) completed -> cancelled; a product's new list price, cost and category
+               (which changes the finance rows of 03-03, a date no order of the day
+               touches); new orders
 5. 2024-03-05  the guest order g201 (placed 03-02) re-sent with its customer (its item,
                landed 03-02, returns to silver); new orders
 6. 2024-03-03  RE-DELIVERED: the 03-03 orders and items files replaced in place by corrected
@@ -52,6 +54,7 @@ from collections import Counter
 from decimal import Decimal
 
 import pytest
+from dagster import DagsterEvent, DagsterEventType
 
 from lakehouse_assets.definitions import build_definitions
 from lakehouse_assets.defs.automation import build_lakehouse_job
@@ -153,8 +156,8 @@ DAY3 = {
 }
 
 DAY4 = {
-    # p3's new list price.
-    "products": PRODUCTS + "p3,Lamp,Lighting,18.00,45.00,Home\n",
+    # p3's new list price, cost (18.00 -> 20.00) and category (Lighting -> Lamps).
+    "products": PRODUCTS + "p3,Lamp,Lamps,20.00,45.00,Home\n",
     "orders": ORDERS
     # Late status changes of orders placed on earlier days.
     + "o201,c1,2024-03-02,completed,5.00,card\n"
@@ -266,7 +269,10 @@ class Lakehouse:
         self.job = build_definitions(resources).resolve_job_def(build_lakehouse_job.name)
         self.timings: list[tuple[str, float]] = []
 
-    def run(self, start: str, end: str, label: str):
+    def run(self, start: str, end: str, label: str) -> list[DagsterEvent]:
+        """The run's events. Not its result: an in-process result keeps every output
+        DataFrame, and with them each run's query plans and broadcast tables in the driver's
+        heap (ten runs of the whole graph filled 2 GiB)."""
         began = time.monotonic()
         result = self.job.execute_in_process(
             tags={RANGE_START: start, RANGE_END: end}, raise_on_error=False
@@ -287,7 +293,7 @@ class Lakehouse:
                 f"run {label} [{start}..{end}] of {self.storage.root} failed:\n"
                 + "\n".join(failed + blocking)
             )
-        return result
+        return result.all_events
 
     def delta_tables(self) -> set[str]:
         """'layer/table' of every Delta table under silver/, gold/ and ml/."""
@@ -414,18 +420,21 @@ IDEMPOTENT_TABLES = [
     "silver/quarantine_orders",
     "silver/quarantine_order_items",
     "gold/fct_daily_sales",
+    "gold/fct_finance_daily",
 ]
 
 
 class Built:
-    """Lakehouse A (one run per delivery) and B (the rebuild), with what each delivery's run
-    returned and what A showed after it."""
+    """Lakehouse A (one run per delivery) and B (the rebuild), with each delivery's run's
+    events and what A showed after it."""
 
     def __init__(self, incremental: Lakehouse, rebuilt: Lakehouse):
         self.incremental, self.rebuilt = incremental, rebuilt
-        self.results: dict[str, object] = {}  # delivery label -> its run's result
+        self.events: dict[str, list[DagsterEvent]] = {}  # delivery label -> its run's events
         self.c1: dict[str, tuple] = {}  # delivery label -> c1's (frequency, monetary value)
         self.march_2: dict[str, tuple] = {}  # delivery label -> 03-02's daily sales
+        # delivery label -> 03-03's finance rows: (category, payment) -> (revenue, profit)
+        self.march_3_finance: dict[str, dict] = {}
         self.before_rerun: dict = {}
         self.after_rerun: dict = {}
 
@@ -436,6 +445,11 @@ class Built:
             dt.date.fromisoformat(D2)
         )
         self.march_2[label] = day and (day["order_count"], day["total_sales"], day["units_sold"])
+        finance = self.incremental.table("gold/fct_finance_daily").where(f"order_date = '{D3}'")
+        self.march_3_finance[label] = {
+            (r["category"], r["payment_method"]): (r["gross_revenue"], r["gross_profit"])
+            for r in finance.collect()
+        }
 
 
 @pytest.fixture(scope="module")
@@ -448,7 +462,7 @@ def built(spark, tmp_path_factory) -> Built:
     )
     for label, day, files in DELIVERIES:
         _land(landing, day, files)
-        built.results[label] = built.incremental.run(day, day, f"{day} ({label})")
+        built.events[label] = built.incremental.run(day, day, f"{day} ({label})")
         built.observe(label)
     # The backfill's day again, nothing new: its older versions must keep losing.
     built.before_rerun = built.incremental.snapshot(IDEMPOTENT_TABLES)
@@ -524,6 +538,19 @@ def test_a_late_status_change_moves_its_order_date_and_customer(built):
     assert built.march_2[late] == (2, Decimal("75.00"), 4)
 
 
+def test_a_product_change_reaches_every_order_date_of_its_product(built):
+    """p3's new category and cost land on 03-04; 03-03's o302 (paypal, 1 x p3 at 40.00) moves
+    from Lighting to Lamps in the finance mart the same run, its profit from 40.00 - 18.00 to
+    40.00 - 20.00, though no order of 03-04 is dated 03-03."""
+    [before, after] = [built.march_3_finance[label] for label, *_ in DELIVERIES[2:4]]
+    assert before[("Lighting", "paypal")] == (Decimal("40.00"), Decimal("22.00"))
+    assert ("Lighting", "paypal") not in after  # the stale row is removed
+    assert after[("Lamps", "paypal")] == (Decimal("40.00"), Decimal("20.00"))
+    assert {k: v for k, v in after.items() if k[0] != "Lamps"} == {
+        k: v for k, v in before.items() if k[0] != "Lighting"
+    }
+
+
 def test_an_out_of_order_backfill_keeps_the_newer_versions(built):
     lake = built.incremental
     order = lake.rows("silver/stg_orders", "order_id")["o104"]
@@ -568,17 +595,20 @@ def test_items_of_rejected_orders_are_quarantined_and_return_when_the_order_is_f
     # counts only what is unexplained: nothing here.
     checks = {
         (e.asset_key.path[1], e.check_name): e
-        for e in built.results["o201 pending, guest order, o202 without items"]
-        .get_asset_check_evaluations()
+        for e in (
+            event.asset_check_evaluation_data
+            for event in built.events["o201 pending, guest order, o202 without items"]
+            if event.event_type == DagsterEventType.ASSET_CHECK_EVALUATION
+        )
     }
     integrity = checks[("stg_order_items", "referential_integrity")]
     assert integrity.passed and integrity.metadata["rows_failed"].value == 0
     assert checks[("stg_order_items", "conservation")].passed
     # 03-05 re-classified the item's landing date.
     revisited = next(
-        e.materialization.metadata["revisited_landing_dates"].value
-        for e in built.results["guest order fixed"].get_asset_materialization_events()
-        if e.asset_key.path == ["silver", "stg_order_items"]
+        e.step_materialization_data.materialization.metadata["revisited_landing_dates"].value
+        for e in built.events["guest order fixed"]
+        if e.is_step_materialization and e.asset_key.path == ["silver", "stg_order_items"]
     )
     assert revisited == [D2]
     # The 9999 order is not anyone's "as of": the analysis date is 03-06 (o601 of c4).

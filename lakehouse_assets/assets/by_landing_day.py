@@ -2,15 +2,17 @@
 
 One step, ``orders_touched_by_day``, writes the tables whose rows belong to an order, an order
 date or a customer: ``silver.int_customer_orders`` (per order), ``silver.int_customer_summary``
-(per customer), ``gold.fct_daily_sales`` (per order date) and ``gold.fct_user_daily_spend``
-(per customer and order date). A run of landing date D finds the orders that D's orders and
-items touch (a status change landing on D touches its order, wherever its date is), reads
-those orders in silver as they are now and as the tables' last computation saw them (Delta
-time travel to the silver versions the tables' last commits recorded), and upserts the
-touched keys: sums and counts are the stored values plus the difference, a touched
-customer's summary is recomputed from its stored completed orders. The cost follows the day,
-not the history. An order that is no longer completed leaves ``int_customer_orders``, a
-customer without a completed order leaves the summary.
+(per customer), ``gold.fct_daily_sales`` and ``gold.fct_finance_daily`` (per order date) and
+``gold.fct_user_daily_spend`` (per customer and order date). A run of landing date D finds the
+orders that D's orders and items touch (a status change landing on D touches its order,
+wherever its date is), reads those orders in silver as they are now and as the tables' last
+computation saw them (Delta time travel to the silver versions the tables' last commits
+recorded), and upserts the touched keys: sums and counts are the stored values plus the
+difference, a touched customer's summary is recomputed from its stored completed orders, a
+touched order date's finance rows from that date's orders (a product whose category or cost
+changed touches the dates of its orders). The cost follows the day, not the history. An order
+that is no longer completed leaves ``int_customer_orders``, a customer without a completed
+order leaves the summary, a finance row without lines leaves the mart.
 
 Without that record (a first run, or a table restored to a version that does not say what
 it was computed from), every table is computed from silver.
@@ -33,14 +35,15 @@ from lakehouse_assets.resources.delta_io_manager import (
 from lakehouse_assets.transforms import incremental
 from lakehouse_assets.transforms.incremental import TOUCHED_COLUMNS, SilverOrders
 
-# The silver tables all four are computed from (read at pinned Delta versions), and the tables.
-SOURCES = ("stg_orders", "stg_order_items")
-ORDER_SOURCES = [f"silver.{t}" for t in SOURCES]
+# The silver tables the step reads (at pinned Delta versions), and the tables it writes.
+SOURCES = ("stg_orders", "stg_order_items", "stg_products")
+ORDER_SOURCES = ["silver.stg_orders", "silver.stg_order_items"]
 TABLES = (
     Table("silver", "int_customer_orders"),
     Table("silver", "int_customer_summary"),
     Table("gold", "fct_daily_sales"),
     Table("gold", "fct_user_daily_spend"),
+    Table("gold", "fct_finance_daily"),
 )
 # The key of the silver versions in the record each commit of the tables keeps.
 COMPUTED_FROM = "computed_from_silver_versions"
@@ -55,15 +58,16 @@ COMPUTED_FROM = "computed_from_silver_versions"
     partitioned=True,
 )
 def orders_touched_by_day(context) -> dict:
-    """The four tables for the orders, order dates and customers the run's landing days
-    touch: their stored values changed by what the touched orders contributed before and
-    contribute now."""
+    """The tables for the orders, order dates and customers the run's landing days touch:
+    their stored values changed by what the touched orders contributed before and contribute
+    now; the finance rows of the touched order dates recomputed."""
     session = context.resources.spark.spark_session
     storage = context.resources.storage
     window = context.partition_time_window
     versions = {t: last_commit(session, storage.table_path("silver", t))[0] for t in SOURCES}
-    current = _silver_orders(session, storage, versions, window)
-    stored = _last_computation(session, storage, window)
+    loaded: dict = {}  # (table, version) -> DataFrame: a version is read once
+    current = _silver_orders(session, storage, versions, window, loaded)
+    stored = _last_computation(session, storage, window, loaded)
     if stored is None:
         # First run, or a table whose last commit does not say what it was computed from:
         # every table from nothing, for every order of silver and every key the tables hold.
@@ -86,8 +90,8 @@ def orders_touched_by_day(context) -> dict:
     # Each commit records which silver versions its rows reflect: the next run diffs with them.
     metadata = {COMMIT_METADATA: MetadataValue.json({COMPUTED_FROM: versions})}
 
-    def gold(df: DataFrame) -> DataFrame:
-        return with_layer_metadata(df, "gold", ORDER_SOURCES)
+    def gold(df: DataFrame, sources: list[str] = ORDER_SOURCES) -> DataFrame:
+        return with_layer_metadata(df, "gold", sources)
 
     outputs = {
         "int_customer_orders": incremental.customer_orders(ids, now),
@@ -104,6 +108,18 @@ def orders_touched_by_day(context) -> dict:
             spend,
         )),
         "fct_user_daily_spend": gold(spend.drop("had_orders")),
+        "fct_finance_daily": gold(
+            incremental.finance_daily(
+                incremental.finance_dates(touched, current, stored.previous if stored else None),
+                current,
+                # From nothing, the table as stored (if any): its dates that silver no longer
+                # has lose their rows.
+                stored.tables["fct_finance_daily"] if stored else read_table(
+                    session, storage.table_path("gold", "fct_finance_daily")
+                ),
+            ),
+            [f"silver.{t}" for t in SOURCES],
+        ),
     }
     return {table: Output(df, metadata=metadata) for table, df in outputs.items()}
 
@@ -122,17 +138,21 @@ class LastComputation:
     tables: dict[str, DataFrame]
 
 
-def _silver_orders(session, storage, versions: dict, window) -> SilverOrders:
-    """stg_orders and stg_order_items at ``versions`` (Delta time travel), with their rows of
-    the run's window."""
-    orders, items = (
-        _at_version(session, storage.table_path("silver", t), versions[t]) for t in SOURCES
-    )
+def _silver_orders(session, storage, versions: dict, window, loaded: dict) -> SilverOrders:
+    """The silver sources at ``versions`` (Delta time travel), with the orders' and items' rows
+    of the run's window. A version already in ``loaded`` is the same DataFrame, not read
+    again (silver's products, usually unchanged by a day, are then one frame in both states)."""
+    for t in SOURCES:
+        if (t, versions[t]) not in loaded:
+            loaded[t, versions[t]] = _at_version(
+                session, storage.table_path("silver", t), versions[t]
+            )
+    orders, items, products = (loaded[t, versions[t]] for t in SOURCES)
     landed = window_predicate("_landing_date", window.start, window.end)
-    return SilverOrders(orders, items, orders.where(landed), items.where(landed))
+    return SilverOrders(orders, items, orders.where(landed), items.where(landed), products)
 
 
-def _last_computation(session, storage, window) -> LastComputation | None:
+def _last_computation(session, storage, window, loaded: dict) -> LastComputation | None:
     """The last computation, if every table's last commit records the same silver versions
     and those are still readable (a vacuumed version is not)."""
     recorded, tables = [], {}
@@ -147,8 +167,8 @@ def _last_computation(session, storage, window) -> LastComputation | None:
     if not versions or any(r != versions for r in recorded) or set(versions) != set(SOURCES):
         return None
     try:
-        previous = _silver_orders(session, storage, versions, window)
-        for df in (previous.orders, previous.items):
+        previous = _silver_orders(session, storage, versions, window, loaded)
+        for df in (previous.orders, previous.items, previous.products):
             df.schema  # noqa: B018 - resolves the version now, not in a later job
     except Exception:  # noqa: BLE001 - e.g. vacuumed: recompute everything instead
         return None

@@ -10,6 +10,12 @@ step reads the orders the day did not touch in silver. A correction that moves a
 from a date or a customer (a fixed order date, a dropped line) is a difference like any other:
 its previous version is subtracted where it was.
 
+The finance mart splits orders by product category and allocates order money to lines, so its
+rows are not sums of per-order numbers that could be added up exactly; instead every order date
+it touches is recomputed from all the orders of that date (``finance_daily``). A date is
+touched by a touched order, and by a product whose category or cost changed, through every
+order with a line of that product (``finance_dates``).
+
 Without a previous computation, the same functions compute every table from nothing (no
 stored values, no previous contributions).
 """
@@ -19,7 +25,8 @@ from dataclasses import dataclass
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from lakehouse_assets.transforms import intermediate, sales
+from lakehouse_assets.tables import table_spec
+from lakehouse_assets.transforms import intermediate, marts, sales
 
 TOUCHED_COLUMNS = ("order_id", "customer_id", "order_date")
 SIGN = "_sign"
@@ -27,12 +34,14 @@ SIGN = "_sign"
 
 @dataclass(frozen=True)
 class SilverOrders:
-    """stg_orders and stg_order_items at one version, and their rows of the run's window."""
+    """stg_orders, stg_order_items and stg_products at one version, and the orders' and items'
+    rows of the run's window."""
 
     orders: DataFrame
     items: DataFrame
     orders_landed: DataFrame
     items_landed: DataFrame
+    products: DataFrame | None = None
 
 
 def _touched_in(state: SilverOrders) -> DataFrame:
@@ -166,3 +175,35 @@ def _with_stored(keys: DataFrame, stored: DataFrame | None, columns: dict) -> Da
 
 def _plus(stored: str, change: str) -> Column:
     return F.coalesce(F.col(stored), F.lit(0)) + F.coalesce(F.col(change), F.lit(0))
+
+
+def finance_dates(
+    touched: DataFrame, current: SilverOrders, previous: SilverOrders | None
+) -> DataFrame:
+    """The order dates whose finance rows the run recomputes: those of the touched orders,
+    and those of every order with a line of a product whose order-line columns (category,
+    cost, ...) changed since ``previous``."""
+    dates = touched.select("order_date")
+    # The same frame in both states: silver's products did not change (the same Delta version).
+    if previous is not None and previous.products is not current.products:
+        now, before = (s.products.select(*sales.PRODUCT_COLUMNS) for s in (current, previous))
+        changed = now.exceptAll(before).unionByName(before.exceptAll(now)).select("product_id")
+        lines = current.items.join(changed, "product_id", "left_semi").select("order_id")
+        dates = dates.unionByName(
+            current.orders.join(lines, "order_id", "left_semi").select("order_date")
+        )
+    return dates.dropna().distinct()
+
+
+def finance_daily(dates: DataFrame, current: SilverOrders, stored: DataFrame | None) -> DataFrame:
+    """``fct_finance_daily`` for ``dates``, from every order of those dates as it is now. A
+    stored row of those dates that no longer has a line comes back without
+    ``transaction_count``, which removes it."""
+    orders = current.orders.join(F.broadcast(dates), "order_date", "left_semi")
+    items = current.items.join(orders.select("order_id"), "order_id", "left_semi")
+    rows = marts.fct_finance_daily(orders, items, current.products)
+    if stored is None:
+        return rows
+    keys = list(table_spec("gold.fct_finance_daily").keys)
+    gone = stored.join(dates, "order_date", "left_semi").select(*keys).join(rows, keys, "left_anti")
+    return rows.unionByName(gone, allowMissingColumns=True)

@@ -45,6 +45,9 @@ _ORDER_COLUMNS = [
     "discount_amount",
 ]
 
+# The product columns an order line carries (``order_lines``).
+PRODUCT_COLUMNS = ("product_id", "product_name", "category", "department", "cost_price")
+
 
 def money(amount: Column | str) -> Column:
     """``amount`` rounded half-up to cents, as ``MONEY``."""
@@ -77,9 +80,7 @@ def order_lines(
     ).join(orders, "order_id")
     if stg_products is None:
         return lines
-    products = stg_products.select(
-        "product_id", "product_name", "category", "department", "cost_price"
-    )
+    products = stg_products.select(*PRODUCT_COLUMNS)
     return lines.join(products, "product_id", "left").withColumn(
         "department", department_or_category()
     )

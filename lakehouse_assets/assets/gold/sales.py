@@ -1,11 +1,11 @@
-"""Gold sales marts: the sales forecast and the finance mart. (Daily sales and per-customer
-daily spend are merged per landing day: ``assets.by_landing_day``.)"""
+"""Gold sales marts: the sales forecast. (Daily sales, per-customer daily spend and the finance
+mart are merged per landing day: ``assets.by_landing_day``.)"""
 
 from dagster import MetadataValue
 from pyspark.sql import DataFrame
 
 from lakehouse_assets.assets.factory import table_asset
-from lakehouse_assets.transforms import forecast, marts
+from lakehouse_assets.transforms import forecast
 
 
 def sales_forecast(fct_daily_sales: DataFrame):
@@ -21,6 +21,5 @@ def sales_forecast(fct_daily_sales: DataFrame):
 
 
 fct_sales_forecast = table_asset("gold", "fct_sales_forecast", sales_forecast)
-fct_finance_daily = table_asset("gold", "fct_finance_daily", marts.fct_finance_daily)
 
-sales_assets = [fct_sales_forecast, fct_finance_daily]
+sales_assets = [fct_sales_forecast]
