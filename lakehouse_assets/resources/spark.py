@@ -122,6 +122,11 @@ def delta_session_conf(
         # VACUUM records itself in the table's history (VACUUM START / END, files deleted).
         "spark.databricks.delta.vacuum.logging.enabled": "true",
         "spark.sql.sources.partitionOverwriteMode": "dynamic",
+        # Tungsten's memory page. Spark sizes it from the heap (32 MiB with a 2 GiB driver)
+        # and every hash table takes at least one page, the build of each broadcast join
+        # too; a query plan over many small tables builds dozens at once, which ran the
+        # driver out of heap for a few hundred rows. Larger tables take more pages.
+        "spark.buffer.pageSize": "2m",
     }
     # Table properties every new table is created with (Delta reads `delta.<property>` defaults
     # from these session settings): removed data files stay readable for 168 hours, the span
