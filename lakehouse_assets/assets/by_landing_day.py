@@ -71,8 +71,12 @@ def orders_touched_by_day(context) -> dict:
     if stored is None:
         # First run, or a table whose last commit does not say what it was computed from:
         # every table from nothing, for every order of silver and every key the tables hold.
-        touched = _everything(session, storage, current)
+        as_stored = {
+            t.name: read_table(session, storage.table_path(t.layer, t.name)) for t in TABLES
+        }
+        touched = _everything(current, as_stored)
     else:
+        as_stored = stored.tables
         touched = incremental.touched_orders(current, stored.previous)
     # Several outputs read each of these: computed once, not once per output.
     touched = cached_for_step(touched)
@@ -112,11 +116,9 @@ def orders_touched_by_day(context) -> dict:
             incremental.finance_daily(
                 incremental.finance_dates(touched, current, stored.previous if stored else None),
                 current,
-                # From nothing, the table as stored (if any): its dates that silver no longer
-                # has lose their rows.
-                stored.tables["fct_finance_daily"] if stored else read_table(
-                    session, storage.table_path("gold", "fct_finance_daily")
-                ),
+                # From nothing too, the table as stored (if any): its dates that silver no
+                # longer has lose their rows.
+                as_stored["fct_finance_daily"],
             ),
             [f"silver.{t}" for t in SOURCES],
         ),
@@ -179,12 +181,12 @@ def _at_version(session, path: str, version: int) -> DataFrame:
     return session.read.format("delta").option("versionAsOf", int(version)).load(path)
 
 
-def _everything(session, storage, current: SilverOrders) -> DataFrame:
+def _everything(current: SilverOrders, as_stored: dict[str, DataFrame | None]) -> DataFrame:
     """Every order of silver, and every order, order date, customer-day and customer the
-    tables hold (which silver may not have any more), as touched rows."""
+    tables hold as stored (``as_stored``: None for a table not written yet; silver may not
+    have those keys any more), as touched rows."""
     touched = current.orders.select(*TOUCHED_COLUMNS)
-    for table in TABLES:
-        stored = read_table(session, storage.table_path(table.layer, table.name))
+    for stored in as_stored.values():
         if stored is not None:
             touched = touched.unionByName(
                 stored.select(*[c for c in TOUCHED_COLUMNS if c in stored.columns]),

@@ -41,7 +41,7 @@ class SilverOrders:
     items: DataFrame
     orders_landed: DataFrame
     items_landed: DataFrame
-    products: DataFrame | None = None
+    products: DataFrame
 
 
 def _touched_in(state: SilverOrders) -> DataFrame:
