@@ -81,9 +81,15 @@ class TableSpec:
 
     @property
     def key_scope(self) -> str:
-        """Where the key rule looks: ``table`` (the whole table), ``window`` (the run's landing
-        dates) or ``window_keys`` (the keys the run wrote, across the whole table)."""
-        return {LANDING_DAYS: "window", LATEST_VERSION: "window_keys"}.get(self.write, "table")
+        """Which rows the key rule (and the table's other counted rules) audit in a partitioned
+        run: ``table`` (every row: the table is replaced whole), ``window`` (the run's landing
+        dates), ``window_keys`` (the rows with the keys of the run's landing dates, wherever
+        they live) or ``written_keys`` (in the writing step, the rows the upsert writes; a
+        check run alone audits every row). Rows a write leaves as they were were audited by the
+        write that put them there; a write can only break the key through the keys it writes."""
+        return {
+            UPSERT: "written_keys", LANDING_DAYS: "window", LATEST_VERSION: "window_keys"
+        }.get(self.write, "table")
 
 
 def _declare(*specs: TableSpec) -> dict[str, TableSpec]:

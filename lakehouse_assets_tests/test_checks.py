@@ -475,3 +475,52 @@ def test_a_landed_only_rule_counts_the_run_s_landing_dates_in_the_key_rule_s_row
     assert (keys.rows_checked, keys.rows_failed, keys.sample_keys) == (3, 2, ["o2"])
     assert (contract.rows_checked, contract.rows_failed, contract.sample_keys) == (2, 1, ["o3"])
     assert {f["column"] for f in contract.details["findings"]} == {"order_month"}
+
+
+def test_an_upsert_s_rules_count_the_rows_it_writes_and_alone_every_row(spark, tmp_path):
+    """gold.fct_daily_sales is upserted by order date. In the writing step its counted rules
+    count the rows the write puts in the table: a duplicate there fails the key rule, and a
+    stored row the write leaves as it was is not counted again. The same checks run alone
+    (nothing pending) count every stored row."""
+    from dagster import TimeWindow
+
+    from lakehouse_assets.checks.table_rules import RuleInputs, evaluate_all, rules_of
+    from lakehouse_assets.resources import LakehouseStorage
+    from lakehouse_assets.resources.delta_io_manager import pending_write
+    from lakehouse_assets.tables import table_spec
+
+    name = "gold.fct_daily_sales"
+    storage = LakehouseStorage(lakehouse_root=str(tmp_path), landing_root=str(tmp_path / "in"))
+    path = storage.table_path("gold", "fct_daily_sales")
+    schema = ("order_date date, total_sales decimal(12,2), order_count bigint, "
+              "avg_order_value decimal(12,2), units_sold bigint, items_per_order double")
+    spark.createDataFrame([
+        (D(2024, 1, 1), M("20.00"), 2, M("10.00"), 4, 2.0),
+        (D(2024, 1, 2), M("30.00"), 1, M("99.00"), 1, 1.0),  # inconsistent average, stored
+    ], schema).write.format("delta").save(path)
+    output = spark.createDataFrame([
+        (D(2024, 1, 1), M("40.00"), 4, M("10.00"), 8, 2.0),
+        (D(2024, 1, 3), M("10.00"), 1, M("10.00"), 1, 1.0),
+        (D(2024, 1, 3), M("12.00"), 1, M("12.00"), 1, 1.0),  # the same order date twice
+    ], schema)
+    rules = [r for r in rules_of(name) if r.counted]
+    assert {r.name for r in rules} == {"keys_unique_not_null", "metric_consistency"}
+    assert table_spec(name).key_scope == "written_keys"
+    day = dt.datetime(2024, 1, 3)
+    window = TimeWindow(day, day + dt.timedelta(days=1))
+    pending = pending_write(spark, name, path, table_spec(name).write_metadata, output, window)
+
+    def audit(pending_writes):
+        inputs = RuleInputs(spark, storage, (window.start, window.end), pending=pending_writes)
+        return {r.name: res for r, res in zip(rules, evaluate_all(rules, inputs))}
+
+    in_step = audit({name: pending})
+    keys, consistency = in_step["keys_unique_not_null"], in_step["metric_consistency"]
+    assert (keys.rows_checked, keys.rows_failed, keys.sample_keys) == (3, 2, [D(2024, 1, 3)])
+    assert (consistency.rows_checked, consistency.rows_failed) == (3, 0)
+
+    alone = audit({})
+    keys, consistency = alone["keys_unique_not_null"], alone["metric_consistency"]
+    assert (keys.rows_checked, keys.rows_failed) == (2, 0)
+    assert (consistency.rows_checked, consistency.rows_failed) == (2, 1)
+    assert consistency.sample_keys == [D(2024, 1, 2)]

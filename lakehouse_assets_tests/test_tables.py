@@ -50,7 +50,8 @@ def test_key_rule_per_audited_table_in_its_write_scope():
         ), name
     assert key_rules["silver.stg_orders"].description.endswith("(window_keys scope).")
     assert key_rules["silver.quarantine_orders"].description.endswith("(window scope).")
-    assert key_rules["gold.fct_daily_sales"].description.endswith("(table scope).")
+    assert key_rules["gold.fct_daily_sales"].description.endswith("(written_keys scope).")
+    assert key_rules["gold.fct_customer_metrics"].description.endswith("(table scope).")
 
 
 def test_write_modes_as_merge_metadata():
@@ -72,7 +73,7 @@ def test_write_modes_as_merge_metadata():
     }
     assert [TableSpec("x.t", keys, m).key_scope
             for m in (REPLACE, UPSERT, LANDING_DAYS, LATEST_VERSION)] == [
-        "table", "table", "window", "window_keys",
+        "table", "written_keys", "window", "window_keys",
     ]
 
 

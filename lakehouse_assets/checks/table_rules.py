@@ -7,7 +7,8 @@ into a Dagster asset check; ``checks.summary`` evaluates the same rules for the
 ``gold.data_quality_summary`` table.
 
 Scope: rules about a daily-partitioned table evaluate only the landing dates the run wrote
-(``RuleInputs.window``, from the run's partition range); unpartitioned tables, and
+(``RuleInputs.window``, from the run's partition range); an upsert's rules count, in the
+writing step, the rows it writes (``TableSpec.key_scope``); tables replaced whole, and
 reconciliations, which are statements about whole tables, read whole tables.
 
 Where a rule runs: in the step that writes its table, on what the table will hold, before the
@@ -98,7 +99,9 @@ class QualityRule:
     def __post_init__(self):
         if (self.evaluate is None) == (self.counted is None):
             raise ValueError(f"{self.table} / {self.name}: needs exactly one of evaluate, counted.")
-        partial = self.counted and table_spec(self.table).key_scope != "table"
+        # The key rule of these scopes checks other rows than the ones a rule about the
+        # table's rows is about (the upsert's written rows are those it is about).
+        partial = self.counted and table_spec(self.table).key_scope in ("window", "window_keys")
         if partial and not self.landed_only and self.name != KEY_RULE:
             raise ValueError(
                 f"{self.table} / {self.name}: the key rule of this table checks part of it; a "
@@ -127,6 +130,8 @@ def key_frame(table: str, inp: RuleInputs) -> DataFrame:
     spec = table_spec(table)
     if spec.key_scope == "table" or inp.window is None:
         return inp.table(table)
+    if spec.key_scope == "written_keys":
+        return inp.pending[table].written if table in inp.pending else inp.table(table)
     if spec.key_scope == "window":
         return inp.landed(table)
     return integrity.rows_with_keys_of(inp.table(table), inp.landed(table), list(spec.keys))

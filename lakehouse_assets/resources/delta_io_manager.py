@@ -412,6 +412,11 @@ class PendingWrite:
     table: Any  # the whole table after the write
     plan: MergePlan | None  # None: the output replaces the whole table
 
+    @property
+    def written(self) -> Any:
+        """The rows the write puts in the table (an upsert's removed keys have none)."""
+        return self.plan.kept(self.source) if self.plan else self.source
+
     def landed(self, start: dt.datetime, end: dt.datetime, column: str) -> Any:
         """The table's rows of [start, end) on ``column`` after the write."""
         plan = self.plan
