@@ -101,7 +101,10 @@ SIZES = {
 }
 
 DEFAULT_INSTANCE = "SQLite, one DAGSTER_HOME per run directory (Dagster's default storage)"
-SCENARIOS = ("generator", "full_build", "incremental_day", "incremental_scaling", "peers")
+SCENARIOS = ("generator", "full_build", "incremental_day", "incremental_scaling", "peers",
+             "day_stages")
+# Run only when asked for: a diagnosis, not a measurement (Spark's UI on, nothing timed).
+OPT_IN = ("day_stages",)
 
 
 def code_fingerprint() -> str:
@@ -403,25 +406,35 @@ class Harness:
             if m.ok and (rep == 0 or not self.snapshot_valid("full")):
                 self.after_full_build()
 
-    def run_incremental_day(self) -> None:
+    def new_day_run(self, label: str, **spec) -> Measurement:
+        """The landing sensor's tick on the new day and the run it requests, on the history's
+        lakehouse (restored from its snapshot before and after)."""
         self.ensure_landing()
         self.ensure_full_snapshot()
         cursor = self.snapshot_extra("full", "cursor")
-        for rep in range(self.repeat):
-            self.restore_snapshot("full", self.full_dir)
-            self.land_new_day()
-            try:
-                m = self.child(
-                    f"incremental_day_{rep + 1}",
-                    self.dagster_spec(self.full_dir, self.landing, "sensor_request_downstream",
-                                      sensor_cursor=cursor),
-                    **self.dagster_env(self.full_dir),
-                )
-            finally:
-                self.restore_landing()
-            self.record("incremental_day", "sensor_and_run", m)
         self.restore_snapshot("full", self.full_dir)
-        self.incremental_day_warm_server(cursor)
+        self.land_new_day()
+        try:
+            return self.child(
+                label,
+                self.dagster_spec(self.full_dir, self.landing, "sensor_request_downstream",
+                                  sensor_cursor=cursor, **spec),
+                **self.dagster_env(self.full_dir),
+            )
+        finally:
+            self.restore_landing()
+            self.restore_snapshot("full", self.full_dir)
+
+    def run_incremental_day(self) -> None:
+        for rep in range(self.repeat):
+            self.record("incremental_day", "sensor_and_run",
+                        self.new_day_run(f"incremental_day_{rep + 1}"))
+        self.incremental_day_warm_server(self.snapshot_extra("full", "cursor"))
+
+    def run_day_stages(self) -> None:
+        """The new day once, untimed, with Spark's stage data per step (``benchmarks.stages``)."""
+        self.record("day_stages", "sensor_and_run",
+                    self.new_day_run("day_stages", stage_profile=True))
 
     @contextlib.contextmanager
     def spark_server(self, lakehouse: Path):
@@ -622,8 +635,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--size", required=True, choices=sorted(SIZES),
                         help="S: 100k order items over 30 days; M: 1M over 365; L: 10M over 365")
     parser.add_argument("--repeat", type=int, default=3, help="timed repetitions per scenario")
-    parser.add_argument("--scenarios", default=",".join(SCENARIOS),
-                        help=f"comma-separated subset of {','.join(SCENARIOS)} (default: all)")
+    parser.add_argument("--scenarios", default=",".join(s for s in SCENARIOS if s not in OPT_IN),
+                        help=f"comma-separated subset of {','.join(SCENARIOS)} (default: all "
+                        f"but {','.join(OPT_IN)})")
     parser.add_argument("--workdir", default=str(DEFAULT_WORKDIR),
                         help="generated data and lakehouses (cached per size; default %(default)s)")
     parser.add_argument("--out", default=str(DEFAULT_OUT),
@@ -646,7 +660,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error(f"unknown scenarios {unknown}; choose from {', '.join(SCENARIOS)}")
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
-    if args.dagster_yaml and {"incremental_day", "incremental_scaling"} & set(wanted):
+    snapshots = {"incremental_day", "incremental_scaling", "day_stages"}
+    if args.dagster_yaml and snapshots & set(wanted):
         # Their snapshots restore a lakehouse together with its Dagster home; a database
         # outside that home would not be restored with it.
         parser.error("--dagster-yaml works with generator, full_build and peers only")

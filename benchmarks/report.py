@@ -457,6 +457,9 @@ def markdown(report: dict, heading_level: int = 1) -> str:
             lines += [_run_overheads(s), ""]
             lines += _steps_table(s, limit=15)
 
+    if day := scenarios.get("day_stages"):
+        lines += _day_stages(day, h)
+
     if sc := scenarios.get("incremental_scaling"):
         lines += ["", f"{h}# Incremental scaling", ""]
         short = sc.get("short_history") or ["–", "–"]
@@ -539,6 +542,40 @@ def markdown(report: dict, heading_level: int = 1) -> str:
                  for ds, n in t["rows"].items()],
             )
     return "\n".join(lines) + "\n"
+
+
+def _day_stages(day: dict, h: str) -> list[str]:
+    """Per step of the untimed new day: Spark jobs, task time, and how much of it went to
+    stages over ``stages.MANY_ROWS`` rows (the history rather than the day)."""
+    from benchmarks.stages import MANY_ROWS
+
+    runs = day.get("variants", {}).get("sensor_and_run", {}).get("runs", [])
+    inner = runs[0]["inner"] if runs and runs[0].get("ok") else {}
+    per_step = inner.get("stages") or {}
+    lines = ["", f"{h}# New day: where the steps spend Spark's task time", ""]
+    if not per_step:
+        return lines + ["No stage data (the run failed; see report.json).", ""]
+    wall = inner.get("steps", {})
+    lines += [
+        "One untimed run of the new day with Spark's UI on; each Spark job is assigned to the "
+        "step it started in. Task time is summed over the stages' tasks (2 cores: it can exceed "
+        f"the wall time); *over {MANY_ROWS:,} rows* counts the stages that read or shuffle more "
+        "rows than that: work that follows the history, not the day.",
+        "",
+    ]
+    rows = []
+    for step, e in sorted(per_step.items(), key=lambda kv: -wall.get(kv[0], 0)):
+        site, top = next(iter(e["sites"].items()), ("–", {"task_s": None}))
+        rows.append([f"`{step}`", _s(wall.get(step)), e["jobs"], _s(e["task_s"]),
+                     _s(e["many_rows_task_s"]), f"{site[:60]} ({_s(top['task_s'])} s)"])
+    totals = ["all steps", _s(sum(wall.values())), sum(e["jobs"] for e in per_step.values()),
+              _s(sum(e["task_s"] for e in per_step.values())),
+              _s(sum(e["many_rows_task_s"] for e in per_step.values())), ""]
+    return lines + _table(
+        ["step", "wall s", "Spark jobs", "task s", f"task s over {MANY_ROWS:,} rows",
+         "call site with most task time"],
+        [*rows, totals],
+    )
 
 
 def _jvm_cpu_table(scenarios: dict, cores) -> list[str]:

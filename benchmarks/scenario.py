@@ -10,6 +10,7 @@ before this interpreter imported anything.
 Ops:
     generate      the project's landing-zone generator (lakehouse_assets.datagen)
     dagster       one in-process Dagster run of a selection, for a date range or one partition;
+                  with ``stage_profile``, Spark's stage data per step too (benchmarks.stages);
                   optionally preceded by a landing-sensor tick whose request it then runs
     sensor        one landing-sensor tick (no run): the cursor after a landing zone
     peer_script   benchmarks.peers.pyspark_script.run
@@ -169,6 +170,13 @@ def op_dagster(spec: dict) -> dict:
     time_spark_start()
     out: dict = {"import_seconds": time.perf_counter() - t0}
     storage = _storage(spec)
+    profiled = None
+    if spec.get("stage_profile"):
+        # The run's session, started here with Spark's UI on (the run's resource reuses it).
+        from benchmarks import stages
+        from lakehouse_assets.resources.spark import build_spark_session
+
+        profiled = build_spark_session(catalog_dir=storage.catalog_dir, extra_conf=stages.UI_CONF)
     with DagsterInstance.get() as instance:
         tags = dict(spec.get("tags", {}))
         partition_key = spec.get("partition_key")
@@ -219,14 +227,16 @@ def op_dagster(spec: dict) -> dict:
         out["success"] = result.success
         out["partition_key"] = partition_key
         out["range"] = spec.get("range")
-        steps = {}
-        status = {}
+        steps, windows, status = {}, {}, {}
         for stat in instance.get_run_step_stats(result.run_id):
             if stat.start_time is not None and stat.end_time is not None:
                 steps[stat.step_key] = stat.end_time - stat.start_time
+                windows[stat.step_key] = (stat.start_time, stat.end_time)
             status[stat.step_key] = stat.status.value if stat.status else None
         out["steps"] = steps
         out["step_status"] = status
+        if profiled is not None:
+            out["stages"] = stages.summarize(*stages.fetch(profiled), windows)
         if not result.success:
             failed = [k for k, s in status.items() if s not in ("SUCCESS", "SKIPPED")]
             out["error"] = f"Dagster run {result.run_id} failed; steps not successful: {failed}"

@@ -2,6 +2,7 @@
 its options, the Dagster instance configuration it gives every run, how it measures the cost of
 recording materializations and how it reports the driver JVM's CPU time. No Spark here."""
 
+import datetime as dt
 import os
 
 import pytest
@@ -26,7 +27,7 @@ PG_YAML = "storage:\n  postgres:\n    postgres_db: {hostname: db, username: u, d
 def test_dagster_yaml_is_refused_with_the_snapshot_scenarios(tmp_path, capsys):
     config = tmp_path / "pg.yaml"
     config.write_text(PG_YAML)
-    for scenario in ("incremental_day", "incremental_scaling"):
+    for scenario in ("incremental_day", "incremental_scaling", "day_stages"):
         with pytest.raises(SystemExit):
             parse_args(["--size", "S", "--scenarios", scenario, "--dagster-yaml", str(config)])
         assert "--dagster-yaml works with generator, full_build and peers only" in (
@@ -35,6 +36,9 @@ def test_dagster_yaml_is_refused_with_the_snapshot_scenarios(tmp_path, capsys):
     args = parse_args(["--size", "S", "--scenarios", "peers,full_build",
                        "--dagster-yaml", str(config)])
     assert args.scenarios == ["full_build", "peers"]
+    # The stage profile is a diagnosis: only when asked for.
+    assert "day_stages" not in parse_args(["--size", "S"]).scenarios
+    assert parse_args(["--size", "S", "--scenarios", "day_stages"]).scenarios == ["day_stages"]
 
 
 def test_every_dagster_run_gets_the_instance_configuration(tmp_path):
@@ -189,3 +193,42 @@ def test_cpu_span_of_a_long_lived_process_counts_only_its_span():
     gone = JvmCpuSpan(proc.pid)
     gone.start()
     assert gone.stop() == {}  # the process has exited: nothing to report
+
+
+def test_stage_data_is_summed_per_step_with_the_history_s_share():
+    """benchmarks.stages: each Spark job belongs to the step it started in; a stage over
+    MANY_ROWS rows (read, shuffled or written) counts as work on the history."""
+    from benchmarks import stages
+
+    def job(job_id, at, stage_ids):
+        return {"jobId": job_id, "submissionTime": f"2026-12-08T00:00:{at:02d}.000GMT",
+                "stageIds": stage_ids}
+
+    def stage(stage_id, ms, name, rows_in=0, shuffled=0, status="COMPLETE"):
+        return {"stageId": stage_id, "executorRunTime": ms, "name": name, "status": status,
+                "inputRecords": rows_in, "shuffleReadRecords": shuffled,
+                "shuffleWriteRecords": 0}
+
+    t0 = dt.datetime(2026, 12, 8, tzinfo=dt.timezone.utc).timestamp()
+    steps = {"silver": (t0, t0 + 10), "gold": (t0 + 10.5, t0 + 20)}
+    jobs = [job(0, 1, [0, 1]), job(1, 5, [2]), job(2, 12, [3]), job(3, 30, [4])]
+    stage_list = [
+        stage(0, 2000, "collect at rules.py:1", rows_in=750_000),
+        stage(1, 500, "collect at rules.py:1", shuffled=3_000),
+        stage(2, 1500, "merge", rows_in=2_000),
+        stage(3, 250, "first at counting.py:9", rows_in=10),
+        stage(4, 9000, "outside every step", rows_in=10**6),  # job 3: after the steps
+        stage(5, 700, "skipped", status="SKIPPED"),
+    ]
+    summary = stages.summarize(jobs, stage_list, steps)
+    assert summary["silver"] == {
+        "jobs": 2, "stages": 3, "task_s": 4.0, "many_rows_task_s": 2.0,
+        "sites": {"collect at rules.py:1": {"stages": 2, "task_s": 2.5},
+                  "merge": {"stages": 1, "task_s": 1.5}},
+    }
+    assert summary["gold"]["jobs"] == 1 and summary["gold"]["many_rows_task_s"] == 0.0
+    report = {"variants": {"sensor_and_run": {"runs": [
+        {"ok": True, "inner": {"stages": summary, "steps": {"silver": 10.0, "gold": 9.5}}}
+    ]}}}
+    text = "\n".join(reporting._day_stages(report, "##"))
+    assert "| `silver` | 10.0 | 2 | 4.0 | 2.0 | collect at rules.py:1 (2.5 s) |" in text
