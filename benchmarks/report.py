@@ -566,6 +566,7 @@ def _day_stages(day: dict, h: str) -> list[str]:
     rows = []
     for step, e in sorted(per_step.items(), key=lambda kv: -wall.get(kv[0], 0)):
         site, top = next(iter(e["sites"].items()), ("–", {"task_s": None}))
+        site = re.sub(r"(?<= )\S*/", "", site)  # a file's name, not its directories
         rows.append([f"`{step}`", _s(wall.get(step)), e["jobs"], _s(e["task_s"]),
                      _s(e["many_rows_task_s"]), f"{site[:60]} ({_s(top['task_s'])} s)"])
     totals = ["all steps", _s(sum(wall.values())), sum(e["jobs"] for e in per_step.values()),

@@ -213,8 +213,8 @@ def test_stage_data_is_summed_per_step_with_the_history_s_share():
     steps = {"silver": (t0, t0 + 10), "gold": (t0 + 10.5, t0 + 20)}
     jobs = [job(0, 1, [0, 1]), job(1, 5, [2]), job(2, 12, [3]), job(3, 30, [4])]
     stage_list = [
-        stage(0, 2000, "collect at rules.py:1", rows_in=750_000),
-        stage(1, 500, "collect at rules.py:1", shuffled=3_000),
+        stage(0, 2000, "collect at /repo/checks/rules.py:1", rows_in=750_000),
+        stage(1, 500, "collect at /repo/checks/rules.py:1", shuffled=3_000),
         stage(2, 1500, "merge", rows_in=2_000),
         stage(3, 250, "first at counting.py:9", rows_in=10),
         stage(4, 9000, "outside every step", rows_in=10**6),  # job 3: after the steps
@@ -223,7 +223,7 @@ def test_stage_data_is_summed_per_step_with_the_history_s_share():
     summary = stages.summarize(jobs, stage_list, steps)
     assert summary["silver"] == {
         "jobs": 2, "stages": 3, "task_s": 4.0, "many_rows_task_s": 2.0,
-        "sites": {"collect at rules.py:1": {"stages": 2, "task_s": 2.5},
+        "sites": {"collect at /repo/checks/rules.py:1": {"stages": 2, "task_s": 2.5},
                   "merge": {"stages": 1, "task_s": 1.5}},
     }
     assert summary["gold"]["jobs"] == 1 and summary["gold"]["many_rows_task_s"] == 0.0
